@@ -1,0 +1,83 @@
+"""Sessions: one per backend, plus parity, lint, docs and bench.
+
+``nox`` with no arguments runs everything that can run on a CPU machine. torch is pinned to the CPU
+build that installs quickly here (2.13.0); an unpinned torch pulls several GB of CUDA packages.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = [
+    "tests-numpy",
+    "tests-strict",
+    "tests-torch",
+    "tests-jax",
+    "tests-dask",
+    "parity",
+    "lint",
+    "docs",
+]
+
+TORCH = "torch==2.13.0"
+BACKEND_PACKAGES = {
+    "numpy": [],
+    "strict": [],
+    "torch": [TORCH],
+    "jax": ["jax"],
+    "dask": ["dask[array]"],
+    "cupy": ["cupy-cuda12x"],
+}
+
+
+def _tests(session: nox.Session, backend: str) -> None:
+    session.install("-e", ".[test]", *BACKEND_PACKAGES[backend])
+    session.run(
+        "pytest",
+        *(session.posargs or ["-q", "-p", "no:cacheprovider"]),
+        env={"LRSCHEDULE_TEST_BACKENDS": backend},
+    )
+
+
+for _backend in ("numpy", "strict", "torch", "jax", "dask", "cupy"):
+
+    def _session(session: nox.Session, backend: str = _backend) -> None:
+        _tests(session, backend)
+
+    _session.__doc__ = f"The test suite with the {_backend} backend fixture."
+    nox.session(name=f"tests-{_backend}", python=None)(_session)
+
+
+@nox.session(python=None)
+def parity(session: nox.Session) -> None:
+    """Compare every Keras-family schedule against Keras 3 itself (numpy and torch Keras backends)."""
+    session.install("-e", ".[test]", "keras", TORCH)
+    for keras_backend in ("numpy", "torch"):
+        session.run(
+            "pytest", "-q", "-p", "no:cacheprovider", "-m", "parity", "tests/test_parity.py",
+            env={"KERAS_BACKEND": keras_backend, "LRSCHEDULE_TEST_BACKENDS": "numpy"},
+        )
+
+
+@nox.session(python=None)
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format) and mypy --strict."""
+    session.install("-e", ".", "ruff", "mypy", "numpy")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+@nox.session(python=None)
+def docs(session: nox.Session) -> None:
+    """Build the documentation site with mkdocs --strict."""
+    session.install("-e", ".", "mkdocs-material", "mkdocstrings[python]", "matplotlib")
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(session.create_tmp() + "/site"))
+
+
+@nox.session(python=None)
+def bench(session: nox.Session) -> None:
+    """Benchmarks against hand-written expressions; writes docs/performance.md. Not a test."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/run.py", *session.posargs)

@@ -1,0 +1,45 @@
+"""lrschedule: learning-rate schedules written once against the Python array API.
+
+Call a schedule with a Python int, a NumPy array, a CuPy array, a torch tensor, a JAX array (also
+under ``jax.jit``) or a dask array; the result comes back in that library, on that device.
+
+>>> import lrschedule
+>>> schedule = lrschedule.ExponentialDecay(0.1, decay_steps=1000, decay_rate=0.96)
+>>> float(schedule(2000))
+0.09216
+"""
+
+from lrschedule.registry import (
+    ConfigError,
+    deserialize,
+    from_json,
+    register,
+    registered,
+    serialize,
+    to_json,
+)
+from lrschedule.schedule import LearningRateSchedule
+from lrschedule.schedules.cosine import CosineDecay, CosineDecayRestarts
+from lrschedule.schedules.exponential import ExponentialDecay, InverseTimeDecay
+from lrschedule.schedules.piecewise import PiecewiseConstantDecay
+from lrschedule.schedules.polynomial import PolynomialDecay
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "CosineDecay",
+    "CosineDecayRestarts",
+    "ExponentialDecay",
+    "InverseTimeDecay",
+    "LearningRateSchedule",
+    "PiecewiseConstantDecay",
+    "PolynomialDecay",
+    "__version__",
+    "deserialize",
+    "from_json",
+    "register",
+    "registered",
+    "serialize",
+    "to_json",
+]

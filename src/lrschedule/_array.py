@@ -1,0 +1,231 @@
+"""The only module that knows about array libraries.
+
+A call ``schedule(step)`` comes here (:func:`evaluate`): find the step's namespace and device, pick the
+compute dtype (float64 wherever the device offers it) and the result dtype, run the schedule's formula,
+and cast the result. Python and NumPy scalars take a fast path that runs the same formula on Python
+floats (:data:`python_math`) and returns a NumPy scalar.
+
+Nothing here reads an array's value on the host, so a call traces under ``jax.jit`` and
+``torch.compile`` and never synchronizes a GPU stream.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["evaluate", "python_math"]
+
+Formula = Callable[[Any, Any], Any]
+
+_NUMPY_SCALARS: dict[str | None, type[np.floating[Any]]] = {
+    None: np.float64,
+    "float64": np.float64,
+    "float32": np.float32,
+    "float16": np.float16,
+}
+
+_ACCEPTED = (
+    "a Python int or float, a NumPy integer or floating scalar, or an integer or real floating "
+    "array of an array API library (NumPy, CuPy, torch, JAX, dask, ...)"
+)
+
+
+class _PythonMath:
+    """The array API functions that formulas use, on Python floats: the scalar fast path.
+
+    Each function follows the IEEE/NumPy conventions (NaN propagates, overflow gives inf, a domain
+    error gives NaN) instead of raising as :mod:`math` does, so that a Python-int step and a
+    NumPy-array step give the same value.
+    """
+
+    pi = math.pi
+    e = math.e
+    inf = math.inf
+    nan = math.nan
+
+    @staticmethod
+    def floor(x: float) -> float:
+        return float(math.floor(x)) if math.isfinite(x) else x
+
+    @staticmethod
+    def ceil(x: float) -> float:
+        return float(math.ceil(x)) if math.isfinite(x) else x
+
+    @staticmethod
+    def round(x: float) -> float:
+        return float(round(x)) if math.isfinite(x) else x
+
+    @staticmethod
+    def where(condition: bool, x1: float, x2: float) -> float:
+        return x1 if condition else x2
+
+    @staticmethod
+    def minimum(x1: float, x2: float) -> float:
+        return x2 if (x2 < x1 or x2 != x2) else x1
+
+    @staticmethod
+    def maximum(x1: float, x2: float) -> float:
+        return x2 if (x2 > x1 or x2 != x2) else x1
+
+    @staticmethod
+    def clip(x: float, /, min: float | None = None, max: float | None = None) -> float:  # noqa: A002
+        if min is not None and x < min:
+            x = min
+        if max is not None and x > max:
+            x = max
+        return x
+
+    @staticmethod
+    def sin(x: float) -> float:
+        return math.sin(x) if math.isfinite(x) else math.nan
+
+    @staticmethod
+    def cos(x: float) -> float:
+        return math.cos(x) if math.isfinite(x) else math.nan
+
+    @staticmethod
+    def exp(x: float) -> float:
+        try:
+            return math.exp(x)
+        except OverflowError:
+            return math.inf
+
+    @staticmethod
+    def log(x: float) -> float:
+        if x > 0:
+            return math.log(x)
+        return -math.inf if x == 0 else math.nan
+
+    @staticmethod
+    def log1p(x: float) -> float:
+        if x > -1:
+            return math.log1p(x)
+        return -math.inf if x == -1 else math.nan
+
+    @staticmethod
+    def sqrt(x: float) -> float:
+        return math.sqrt(x) if x >= 0 else math.nan
+
+    @staticmethod
+    def pow(x1: float, x2: float) -> float:
+        try:
+            return math.pow(x1, x2)
+        except OverflowError:
+            odd = x1 < 0 and x2 % 2 == 1
+            return -math.inf if odd else math.inf
+        except ValueError:  # 0 ** negative, or negative ** fractional
+            return math.inf if x1 == 0 else math.nan
+
+    @staticmethod
+    def abs(x: float) -> float:
+        return abs(x)
+
+    @staticmethod
+    def full_like(x: float, /, fill_value: float, **_: Any) -> float:
+        return float(fill_value)
+
+    @staticmethod
+    def astype(x: float, dtype: Any, /, **_: Any) -> float:
+        return x
+
+
+python_math = _PythonMath()
+"""The namespace a formula sees on the fast path (Python and NumPy scalar steps)."""
+
+
+def _python_step(step: int | float) -> float:
+    try:
+        return float(step)
+    except OverflowError:  # a Python int beyond float range
+        return math.copysign(math.inf, step)
+
+
+def _bad_step(step: object, detail: str = "") -> TypeError:
+    got = detail or f"{type(step).__module__}.{type(step).__qualname__}"
+    return TypeError(f"step must be {_ACCEPTED}; got {got}: {step!r:.80}")
+
+
+def evaluate(formula: Formula, step: Any, dtype: str | None) -> Any:
+    """Run ``formula(xp, step)`` for a step of any supported kind; see the module docstring.
+
+    ``dtype`` is the schedule's resolved result dtype name, or ``None`` for the namespace's default.
+    Steps below zero are treated as step 0.
+    """
+    kind = type(step)
+    if kind is int or kind is float:
+        value = formula(python_math, python_math.maximum(_python_step(step), 0.0))
+        return _numpy_scalar(dtype)(value)
+    if isinstance(step, np.generic):
+        if not isinstance(step, (np.integer, np.floating)):
+            raise _bad_step(step, f"a NumPy scalar of dtype {step.dtype}")
+        value = formula(python_math, python_math.maximum(float(step), 0.0))
+        return _numpy_scalar(dtype)(value)
+    return _evaluate_array(formula, step, dtype)
+
+
+def _numpy_scalar(dtype: str | None) -> type[np.floating[Any]]:
+    try:
+        return _NUMPY_SCALARS[dtype]
+    except KeyError:
+        raise ValueError(
+            f"dtype={dtype!r} is not available for Python and NumPy scalar steps, which return "
+            f"NumPy scalars; NumPy offers {', '.join(n for n in _NUMPY_SCALARS if n)}. "
+            "Pass the step as a torch or JAX array to get this dtype."
+        ) from None
+
+
+def _evaluate_array(formula: Formula, step: Any, dtype: str | None) -> Any:
+    import array_api_compat
+
+    if step is None or not array_api_compat.is_array_api_obj(step):
+        raise _bad_step(step)
+    xp = array_api_compat.array_namespace(step)
+    if not xp.isdtype(step.dtype, ("integral", "real floating")):
+        raise _bad_step(step, f"an array of dtype {step.dtype}")
+    compute, result = _dtypes(xp, array_api_compat.device(step), dtype)
+    # Steps below zero are step 0; NaN stays NaN. The cast happens first so that unsigned and
+    # narrow integer steps cannot wrap around.
+    x = xp.clip(xp.astype(step, compute, copy=False), min=0.0)
+    value = formula(xp, x)
+    return xp.astype(value, result, copy=False)
+
+
+_cache: dict[tuple[int, str, str, str | None], tuple[Any, Any]] = {}
+_cache_lock = threading.Lock()
+
+
+def _dtypes(xp: Any, device: Any, dtype: str | None) -> tuple[Any, Any]:
+    """The (compute, result) dtypes for a step on ``device`` of namespace ``xp``.
+
+    Cached per namespace, device, default float dtype (which follows ``torch.set_default_dtype``
+    and JAX's x64 flag) and requested dtype. Devices are keyed by ``str``: CuPy's are not hashable.
+    """
+    info = xp.__array_namespace_info__()
+    default = info.default_dtypes(device=device)["real floating"]
+    key = (id(xp), str(device), str(default), dtype)
+    hit = _cache.get(key)
+    if hit is not None:
+        return hit
+    floats = info.dtypes(device=device, kind="real floating")
+    compute = floats.get("float64", floats.get("float32"))
+    if dtype is None:
+        result = default
+    elif dtype in ("float32", "float64"):
+        result = floats.get(dtype)
+    else:  # float16 and bfloat16 are outside the standard: take them where the library has them
+        result = getattr(xp, dtype, None)
+    if result is None:
+        raise ValueError(
+            f"dtype={dtype!r} is not available for {xp.__name__} arrays on device {device!s}; "
+            f"this device offers {', '.join(floats)}"
+            + (" (for JAX, enable float64 with jax.config.update('jax_enable_x64', True))"
+               if xp.__name__.startswith("jax") else "")
+        )
+    with _cache_lock:
+        _cache[key] = (compute, result)
+    return compute, result

@@ -1,0 +1,149 @@
+"""Argument checks shared by every schedule.
+
+Each check takes the argument's name and value, returns the value in its canonical form (a Python
+``float``, ``int``, ``bool``, ``str`` or ``tuple``) and raises ``ValueError`` or ``TypeError`` with a
+message that names the argument and the value it received, in Keras's words:
+``"Argument `decay_steps` must be > 0. Received: decay_steps=0"``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "boolean",
+    "dtype_name",
+    "finite",
+    "name",
+    "non_negative",
+    "number",
+    "numbers_sequence",
+    "one_of",
+    "positive",
+    "rate",
+]
+
+DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+
+def _fail(arg: str, requirement: str, value: object, error: type[Exception] = ValueError) -> Exception:
+    return error(f"Argument `{arg}` must be {requirement}. Received: {arg}={value!r}")
+
+
+def _array_dtype_name(value: object) -> str | None:
+    """The floating dtype name of an array or NumPy scalar (``'float32'``), else ``None``."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is None or isinstance(value, (int, float)):
+        return None
+    name = str(dtype).rsplit(".", 1)[-1]  # "torch.float32" -> "float32"
+    return name if name in DTYPES else None
+
+
+def number(arg: str, value: object) -> int | float:
+    """A real number: a Python/NumPy int or float, or a 0-d array of a real dtype.
+
+    Ints stay ints (so a config keeps ``decay_steps: 1000``); everything else becomes a ``float``.
+    """
+    if isinstance(value, bool) or value is None or isinstance(value, (str, bytes, complex)):
+        raise _fail(arg, "a real number", value, TypeError)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    shape = getattr(value, "shape", None)
+    if shape is not None and tuple(shape) == () and _array_dtype_name(value) is not None:
+        try:
+            return float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError, RuntimeError) as exc:  # e.g. a traced JAX value
+            raise _fail(arg, "a concrete real number", value, TypeError) from exc
+    raise _fail(arg, "a real number", value, TypeError)
+
+
+def finite(arg: str, value: object) -> int | float:
+    """A finite real number."""
+    result = number(arg, value)
+    try:
+        ok = math.isfinite(result)
+    except OverflowError:  # an int too large for a float
+        ok = False
+    if not ok:
+        raise _fail(arg, "finite", value)
+    return result
+
+
+def positive(arg: str, value: object) -> int | float:
+    """A finite number > 0."""
+    result = finite(arg, value)
+    if not result > 0:
+        raise _fail(arg, "> 0", value)
+    return result
+
+
+def non_negative(arg: str, value: object) -> int | float:
+    """A finite number >= 0."""
+    result = finite(arg, value)
+    if not result >= 0:
+        raise _fail(arg, ">= 0", value)
+    return result
+
+
+def rate(arg: str, value: object) -> tuple[float, str | None]:
+    """A finite learning rate, and the dtype name it carried if it was an array or NumPy scalar."""
+    return float(finite(arg, value)), _array_dtype_name(value)
+
+
+def boolean(arg: str, value: object) -> bool:
+    """A Python or NumPy bool (not an int: ``staircase=1`` is a mistake worth reporting)."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    raise _fail(arg, "a bool", value, TypeError)
+
+
+def name(value: object) -> str | None:
+    """A schedule's ``name``: a string, or ``None`` as Keras allows."""
+    if value is None or isinstance(value, str):
+        return value
+    raise _fail("name", "a string or None", value, TypeError)
+
+
+def dtype_name(value: object) -> str | None:
+    """A result dtype given by name: one of ``float16``, ``bfloat16``, ``float32``, ``float64``."""
+    if value is None:
+        return None
+    name = value if isinstance(value, str) else _array_dtype_name(_DtypeHolder(value))
+    if name in DTYPES:
+        return name
+    raise _fail("dtype", f"None or one of {', '.join(map(repr, DTYPES))}", value)
+
+
+class _DtypeHolder:
+    """Lets ``dtype_name`` accept a dtype object (``np.float32``, ``torch.float32``) as well as a name."""
+
+    def __init__(self, dtype: object) -> None:
+        self.dtype = getattr(dtype, "__name__", dtype)
+
+
+def one_of(arg: str, value: object, choices: Sequence[str]) -> str:
+    """A string from a fixed set of choices."""
+    if isinstance(value, str) and value in choices:
+        return value
+    raise _fail(arg, f"one of {', '.join(map(repr, choices))}", value)
+
+
+def numbers_sequence(arg: str, value: object, *, min_length: int = 0) -> tuple[int | float, ...]:
+    """A list or tuple (or 1-d array) of finite numbers."""
+    if isinstance(value, (str, bytes, dict)) or not isinstance(value, (Sequence, *_array_types(value))):
+        raise _fail(arg, "a list of numbers", value, TypeError)
+    items: list[Any] = list(value)  # type: ignore[call-overload]
+    if len(items) < min_length:
+        raise _fail(arg, f"a list of at least {min_length} numbers", value)
+    return tuple(finite(f"{arg}[{i}]", item) for i, item in enumerate(items))
+
+
+def _array_types(value: object) -> tuple[type, ...]:
+    """Accept 1-d arrays (``np.array([100, 200])``) where a list of numbers is expected."""
+    shape = getattr(value, "shape", None)
+    return (type(value),) if shape is not None and len(tuple(shape)) == 1 else ()

@@ -1,0 +1,134 @@
+"""``LearningRateSchedule``: the call template, config, repr, equality and pickling.
+
+A schedule is a frozen dataclass whose fields are its hyperparameters. That one declaration gives the
+constructor, ``get_config``/``from_config``, ``repr``, ``==``/``hash``, ``copy`` and pickling; the
+class adds its checks (``__post_init__``) and its formula (``_evaluate``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+from lrschedule import _array, _validate
+
+__all__ = ["LearningRateSchedule"]
+
+OMIT_AT_DEFAULT = "omit_at_default"
+"""Field metadata key: leave the field out of ``get_config()`` while it has its default value."""
+
+
+class LearningRateSchedule:
+    """Base class of every schedule: a pure function from a step to a learning rate.
+
+    Subclasses are frozen dataclasses that implement ``_evaluate(xp, step)``: the formula, written
+    with the array API namespace ``xp`` for a float ``step`` that is ``>= 0``. ``xp`` is a real array
+    namespace (NumPy, torch, JAX, ...) for array steps and a namespace of Python-float functions for
+    Python and NumPy scalar steps, so a formula uses ``xp.floor``, ``xp.where``, ``xp.pow`` and
+    arithmetic operators, never a Python ``if`` on the step. Register it to make configs loadable:
+
+    >>> import dataclasses, lrschedule
+    >>> @lrschedule.register("Docs>HalfLife")
+    ... @dataclasses.dataclass(frozen=True, repr=False)
+    ... class HalfLife(lrschedule.LearningRateSchedule):
+    ...     initial_learning_rate: float
+    ...     half_life: float
+    ...     dtype: str | None = dataclasses.field(default=None, kw_only=True)
+    ...
+    ...     def _evaluate(self, xp, step):
+    ...         return self.initial_learning_rate * xp.pow(0.5, step / self.half_life)
+    >>> schedule = HalfLife(0.1, half_life=100)
+    >>> float(schedule(200))
+    0.025
+    >>> lrschedule.from_json(lrschedule.to_json(schedule)) == schedule
+    True
+
+    A class that is not a dataclass works too: it implements ``get_config()`` itself, as in Keras.
+    """
+
+    dtype: str | None = None
+    _keras_name: ClassVar[str | None] = None
+
+    def __call__(self, step: Any, /) -> Any:
+        """The learning rate at ``step``, in the step's array library and on its device.
+
+        ``step`` is a Python int or float, a NumPy scalar, or an integer or real floating array of
+        any array API library, of any shape. Python and NumPy scalars give a NumPy scalar.
+        """
+        return _array.evaluate(self._evaluate, step, self.dtype)
+
+    def _evaluate(self, xp: Any, step: Any) -> Any:
+        """The formula: the learning rate at the float ``step >= 0``, using the namespace ``xp``."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement `_evaluate(self, xp, step)`"
+        )
+
+    # -- construction helpers for subclasses' __post_init__ -------------------------------------
+
+    def _set(self, *, dtype_from: str | None = None, **values: Any) -> None:
+        """Store checked hyperparameters on a frozen instance; check ``name`` and ``dtype`` too.
+
+        ``dtype_from`` is the dtype name carried by an array-valued learning rate: the result dtype
+        when no ``dtype=`` was given.
+        """
+        for key, value in values.items():
+            object.__setattr__(self, key, value)
+        if "name" in {f.name for f in dataclasses.fields(self)}:  # type: ignore[arg-type]
+            object.__setattr__(self, "name", _validate.name(getattr(self, "name")))
+        dtype = _validate.dtype_name(getattr(self, "dtype", None)) or dtype_from
+        object.__setattr__(self, "dtype", dtype)
+
+    # -- config -----------------------------------------------------------------------------------
+
+    def get_config(self) -> dict[str, Any]:
+        """The hyperparameters as JSON-native values: ``type(self).from_config(config) == self``.
+
+        ``dtype`` appears only when set, and fields marked as optional extensions only when they
+        differ from their default, so a Keras-family config at defaults is exactly Keras's.
+        """
+        if not dataclasses.is_dataclass(self):
+            raise NotImplementedError(
+                f"{type(self).__name__} is not a dataclass: it must implement `get_config()`"
+            )
+        config: dict[str, Any] = {}
+        for field in dataclasses.fields(self):
+            if not field.init:
+                continue
+            value = getattr(self, field.name)
+            omit = field.name == "dtype" or field.metadata.get(OMIT_AT_DEFAULT, False)
+            if omit and value == field.default:
+                continue
+            config[field.name] = _to_json(value)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> LearningRateSchedule:
+        """Build a schedule from ``get_config()``'s output (nested schedules as serialized dicts)."""
+        from lrschedule.registry import deserialize
+
+        kwargs = {
+            key: deserialize(value) if isinstance(value, dict) else value
+            for key, value in config.items()
+        }
+        return cls(**kwargs)
+
+    def __repr__(self) -> str:
+        if not dataclasses.is_dataclass(self):
+            return f"<{type(self).__name__}>"
+        parts = []
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.default is not dataclasses.MISSING and value == field.default:
+                continue
+            parts.append(f"{field.name}={value!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, LearningRateSchedule):
+        from lrschedule.registry import serialize
+
+        return serialize(value)
+    if isinstance(value, (tuple, list)):
+        return [_to_json(item) for item in value]
+    return value

@@ -1,0 +1,183 @@
+"""Cosine decay with optional warmup, and cosine decay with warm restarts (Keras 3's
+``CosineDecay`` and ``CosineDecayRestarts``, after Loshchilov & Hutter, SGDR, ICLR 2017).
+
+Both write the half cosine :math:`\\tfrac12(1 + \\cos \\pi f)` as :math:`\\sin^2(\\tfrac\\pi2 (1 - f))`
+with :math:`1 - f` computed in steps, which is exact near the end of a cycle where the cosine form
+loses digits to cancellation.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from lrschedule import _validate
+from lrschedule.registry import _register_builtin
+from lrschedule.schedule import LearningRateSchedule
+
+__all__ = ["CosineDecay", "CosineDecayRestarts"]
+
+
+def _half_cosine(xp: Any, remaining: Any, length: Any) -> Any:
+    """:math:`\\tfrac12(1 + \\cos(\\pi (1 - r/L)))` for ``remaining`` :math:`r` of ``length`` :math:`L`."""
+    s = xp.sin((0.5 * math.pi) * (remaining / length))
+    return s * s
+
+
+@_register_builtin
+@dataclass(frozen=True, repr=False)
+class CosineDecay(LearningRateSchedule):
+    r"""Cosine decay with optional linear warmup, as Keras 3's ``keras.optimizers.schedules.CosineDecay``.
+
+    Without ``warmup_target``:
+
+    .. math::
+
+        \eta(t) = \eta_0 \left((1 - \alpha)\, \tfrac12 \left(1 + \cos\frac{\pi \min(t, T)}{T}\right)
+        + \alpha\right)
+
+    With ``warmup_target`` :math:`\eta_w` and ``warmup_steps`` :math:`W`, the rate rises linearly
+    from :math:`\eta_0` to :math:`\eta_w` over :math:`W` steps, then decays as above from
+    :math:`\eta_w` over the next :math:`T` steps (``decay_steps`` excludes the warmup):
+
+    .. math::
+
+        \eta(t) = \begin{cases}
+        \eta_0 + (\eta_w - \eta_0)\, t / W & t < W \\
+        \eta_w \left((1 - \alpha)\, \tfrac12 \left(1 + \cos\frac{\pi \min(t - W, T)}{T}\right)
+        + \alpha\right) & t \ge W
+        \end{cases}
+
+    Args:
+        initial_learning_rate: :math:`\eta_0`, a finite number.
+        decay_steps: :math:`T > 0`.
+        alpha: :math:`\alpha`, the final rate as a fraction of the decay's starting rate.
+        name: kept in the config, as in Keras.
+        warmup_target: :math:`\eta_w`, or ``None`` for no warmup (``warmup_steps`` is then unused,
+            as in Keras).
+        warmup_steps: :math:`W \ge 0`.
+        dtype: the result dtype; see :class:`~lrschedule.ExponentialDecay`.
+
+    >>> schedule = CosineDecay(0.0, decay_steps=100, warmup_target=0.1, warmup_steps=10)
+    >>> [round(float(schedule(t)), 6) for t in (0, 5, 10, 60, 110, 500)]
+    [0.0, 0.05, 0.1, 0.05, 0.0, 0.0]
+    """
+
+    initial_learning_rate: float
+    decay_steps: float
+    alpha: float = 0.0
+    name: str | None = "CosineDecay"
+    warmup_target: float | None = None
+    warmup_steps: float = 0
+    dtype: str | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        rate, dtype = _validate.rate("initial_learning_rate", self.initial_learning_rate)
+        target = self.warmup_target
+        self._set(
+            initial_learning_rate=rate,
+            decay_steps=_validate.positive("decay_steps", self.decay_steps),
+            alpha=float(_validate.finite("alpha", self.alpha)),
+            warmup_target=None if target is None else _validate.rate("warmup_target", target)[0],
+            warmup_steps=_validate.non_negative("warmup_steps", self.warmup_steps),
+            dtype_from=dtype,
+        )
+
+    def _decay(self, xp: Any, step: Any, peak: float) -> Any:
+        remaining = self.decay_steps - xp.minimum(step, self.decay_steps)
+        cosine = _half_cosine(xp, remaining, self.decay_steps)
+        return peak * ((1.0 - self.alpha) * cosine + self.alpha)
+
+    def _evaluate(self, xp: Any, step: Any) -> Any:
+        if self.warmup_target is None:
+            return self._decay(xp, step, self.initial_learning_rate)
+        decay = self._decay(xp, step - self.warmup_steps, self.warmup_target)
+        if self.warmup_steps == 0:
+            return decay
+        start = self.initial_learning_rate
+        warmup = start + (self.warmup_target - start) * (step / self.warmup_steps)
+        return xp.where(step < self.warmup_steps, warmup, decay)
+
+
+@_register_builtin
+@dataclass(frozen=True, repr=False)
+class CosineDecayRestarts(LearningRateSchedule):
+    r"""Cosine decay with warm restarts (SGDR), as Keras 3's ``keras.optimizers.schedules.CosineDecayRestarts``.
+
+    Period :math:`i = 0, 1, \dots` lasts :math:`T_i = T_0\, m_t^{\,i}` steps and starts at
+    :math:`S_i = \sum_{j<i} T_j`; within it, with :math:`f = (t - S_i) / T_i`,
+
+    .. math::
+
+        \eta(t) = \eta_0 \left((1 - \alpha)\, m_m^{\,i}\, \tfrac12 (1 + \cos \pi f) + \alpha\right)
+
+    (``alpha`` is not scaled by ``m_mul``, as in Keras). Unlike Keras's float32 closed form, the
+    period :math:`i` is exact at every step: with ``first_decay_steps=10, t_mul=2``, step 327670
+    starts period 15 and gives :math:`\eta_0`, where Keras 3 returns 0.
+
+    Args:
+        initial_learning_rate: :math:`\eta_0`, a finite number.
+        first_decay_steps: :math:`T_0 > 0`.
+        t_mul: :math:`m_t \ge 1`, the factor by which each period is longer than the last.
+        m_mul: :math:`m_m \ge 0`, the factor by which each period's peak is lower than the last.
+        alpha: :math:`\alpha`, the floor as a fraction of ``initial_learning_rate``.
+        name: kept in the config, as in Keras (default ``"SGDRDecay"``, Keras's).
+        dtype: the result dtype; see :class:`~lrschedule.ExponentialDecay`.
+
+    >>> schedule = CosineDecayRestarts(1.0, first_decay_steps=10, t_mul=2.0)
+    >>> [round(float(schedule(t)), 6) for t in (0, 5, 10, 20, 30, 327670)]
+    [1.0, 0.5, 1.0, 0.5, 1.0, 1.0]
+    """
+
+    initial_learning_rate: float
+    first_decay_steps: float
+    t_mul: float = 2.0
+    m_mul: float = 1.0
+    alpha: float = 0.0
+    name: str | None = "SGDRDecay"
+    dtype: str | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        rate, dtype = _validate.rate("initial_learning_rate", self.initial_learning_rate)
+        t_mul = float(_validate.finite("t_mul", self.t_mul))
+        if not t_mul >= 1.0:
+            raise ValueError(f"Argument `t_mul` must be >= 1. Received: t_mul={self.t_mul!r}")
+        self._set(
+            initial_learning_rate=rate,
+            first_decay_steps=_validate.positive("first_decay_steps", self.first_decay_steps),
+            t_mul=t_mul,
+            m_mul=float(_validate.non_negative("m_mul", self.m_mul)),
+            alpha=float(_validate.finite("alpha", self.alpha)),
+            dtype_from=dtype,
+        )
+
+    def _period_start(self, xp: Any, i: Any) -> Any:
+        """:math:`S_i = T_0 (m_t^i - 1) / (m_t - 1)`, rounded when it is an integer by definition."""
+        t0, t_mul = self.first_decay_steps, self.t_mul
+        start = t0 * ((xp.pow(t_mul, i) - 1.0) / (t_mul - 1.0))
+        if float(t0).is_integer() and t_mul.is_integer():
+            start = xp.round(start)  # pow may be an ulp off; the exact S_i is a whole number
+        return start
+
+    def _evaluate(self, xp: Any, step: Any) -> Any:
+        t0, t_mul = self.first_decay_steps, self.t_mul
+        if t_mul == 1.0:
+            i = xp.floor(step / t0)
+            start = i * t0
+            # step / t0 may round up to the next integer: step back one period when it did.
+            i = xp.where(start > step, i - 1.0, i)
+            start = i * t0
+            length = t0
+        else:
+            # The closed form for the period, then one correction each way for rounding.
+            i = xp.floor(xp.log1p((step / t0) * (t_mul - 1.0)) / math.log(t_mul))
+            i = xp.where(step < self._period_start(xp, i), i - 1.0, i)
+            i = xp.where(step >= self._period_start(xp, i + 1.0), i + 1.0, i)
+            start = self._period_start(xp, i)
+            length = t0 * xp.pow(t_mul, i)
+        remaining = length - (step - start)
+        cosine = _half_cosine(xp, remaining, length)
+        if self.m_mul != 1.0:
+            cosine = xp.pow(self.m_mul, i) * cosine
+        return self.initial_learning_rate * ((1.0 - self.alpha) * cosine + self.alpha)

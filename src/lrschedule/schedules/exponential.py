@@ -1,0 +1,114 @@
+"""Exponential and inverse-time decay (Keras 3's ``ExponentialDecay`` and ``InverseTimeDecay``)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from lrschedule import _validate
+from lrschedule.registry import _register_builtin
+from lrschedule.schedule import LearningRateSchedule
+
+__all__ = ["ExponentialDecay", "InverseTimeDecay"]
+
+
+@_register_builtin
+@dataclass(frozen=True, repr=False)
+class ExponentialDecay(LearningRateSchedule):
+    r"""Exponential decay, as Keras 3's ``keras.optimizers.schedules.ExponentialDecay``.
+
+    .. math::
+
+        \eta(t) = \eta_0 \cdot r^{t / T}
+        \qquad \text{or, with } \texttt{staircase}, \qquad
+        \eta(t) = \eta_0 \cdot r^{\lfloor t / T \rfloor}
+
+    Args:
+        initial_learning_rate: :math:`\eta_0`, a finite number (a Python float, or an array or NumPy
+            scalar whose dtype then becomes the result dtype).
+        decay_steps: :math:`T > 0`, the steps over which the rate is multiplied by ``decay_rate``.
+        decay_rate: :math:`r > 0`.
+        staircase: decay in whole periods of ``decay_steps``.
+        name: kept in the config, as in Keras.
+        dtype: the result dtype (``"float16"``, ``"bfloat16"``, ``"float32"``, ``"float64"``).
+
+    >>> import numpy as np
+    >>> schedule = ExponentialDecay(0.1, decay_steps=1000, decay_rate=0.96)
+    >>> float(schedule(1000))
+    0.096
+    >>> schedule(np.array([0, 1000, 2000]))
+    array([0.1   , 0.096 , 0.0922])
+    """
+
+    initial_learning_rate: float
+    decay_steps: float
+    decay_rate: float
+    staircase: bool = False
+    name: str | None = "ExponentialDecay"
+    dtype: str | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        rate, dtype = _validate.rate("initial_learning_rate", self.initial_learning_rate)
+        self._set(
+            initial_learning_rate=rate,
+            decay_steps=_validate.positive("decay_steps", self.decay_steps),
+            decay_rate=_validate.positive("decay_rate", self.decay_rate),
+            staircase=_validate.boolean("staircase", self.staircase),
+            dtype_from=dtype,
+        )
+
+    def _evaluate(self, xp: Any, step: Any) -> Any:
+        p = step / self.decay_steps
+        if self.staircase:
+            p = xp.floor(p)
+        # exp(p * log(r)) is as accurate as pow(r, p) (both carry p's rounding) and faster.
+        return self.initial_learning_rate * xp.exp(p * math.log(self.decay_rate))
+
+
+@_register_builtin
+@dataclass(frozen=True, repr=False)
+class InverseTimeDecay(LearningRateSchedule):
+    r"""Inverse-time decay, as Keras 3's ``keras.optimizers.schedules.InverseTimeDecay``.
+
+    .. math::
+
+        \eta(t) = \frac{\eta_0}{1 + r \, t / T}
+        \qquad \text{or, with } \texttt{staircase}, \qquad
+        \eta(t) = \frac{\eta_0}{1 + r \lfloor t / T \rfloor}
+
+    Args:
+        initial_learning_rate: :math:`\eta_0`, a finite number.
+        decay_steps: :math:`T > 0`.
+        decay_rate: :math:`r > 0`.
+        staircase: decay in whole periods of ``decay_steps``.
+        name: kept in the config, as in Keras.
+        dtype: the result dtype; see :class:`ExponentialDecay`.
+
+    >>> schedule = InverseTimeDecay(0.1, decay_steps=1.0, decay_rate=0.5)
+    >>> float(schedule(2))
+    0.05
+    """
+
+    initial_learning_rate: float
+    decay_steps: float
+    decay_rate: float
+    staircase: bool = False
+    name: str | None = "InverseTimeDecay"
+    dtype: str | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        rate, dtype = _validate.rate("initial_learning_rate", self.initial_learning_rate)
+        self._set(
+            initial_learning_rate=rate,
+            decay_steps=_validate.positive("decay_steps", self.decay_steps),
+            decay_rate=_validate.positive("decay_rate", self.decay_rate),
+            staircase=_validate.boolean("staircase", self.staircase),
+            dtype_from=dtype,
+        )
+
+    def _evaluate(self, xp: Any, step: Any) -> Any:
+        p = step / self.decay_steps
+        if self.staircase:
+            p = xp.floor(p)
+        return self.initial_learning_rate / (1.0 + self.decay_rate * p)

@@ -1,0 +1,70 @@
+"""Piecewise constant decay (Keras 3's ``PiecewiseConstantDecay``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lrschedule import _validate
+from lrschedule.registry import _register_builtin
+from lrschedule.schedule import LearningRateSchedule
+
+__all__ = ["PiecewiseConstantDecay"]
+
+
+@_register_builtin
+@dataclass(frozen=True, repr=False)
+class PiecewiseConstantDecay(LearningRateSchedule):
+    r"""Piecewise constant values, as Keras 3's ``keras.optimizers.schedules.PiecewiseConstantDecay``.
+
+    .. math::
+
+        \eta(t) = v_i \quad\text{for}\quad b_{i-1} < t \le b_i
+        \qquad (b_{-1} = -\infty,\ b_n = +\infty)
+
+    The old value holds *at* a boundary: ``values[1]`` starts after ``boundaries[0]``.
+
+    Args:
+        boundaries: :math:`n` finite, non-decreasing step boundaries.
+        values: :math:`n + 1` finite values. If they are arrays or NumPy scalars, their dtype
+            becomes the result dtype.
+        name: kept in the config, as in Keras (default ``"PiecewiseConstant"``, Keras's).
+        dtype: the result dtype; see :class:`~lrschedule.ExponentialDecay`.
+
+    >>> schedule = PiecewiseConstantDecay([100, 200], [1.0, 0.5, 0.1])
+    >>> [float(schedule(t)) for t in (100, 101, 200, 201)]
+    [1.0, 0.5, 0.5, 0.1]
+    """
+
+    boundaries: tuple[float, ...]
+    values: tuple[float, ...]
+    name: str | None = "PiecewiseConstant"
+    dtype: str | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        boundaries = _validate.numbers_sequence("boundaries", self.boundaries)
+        values = _validate.numbers_sequence("values", self.values, min_length=1)
+        if len(values) != len(boundaries) + 1:
+            raise ValueError(
+                "The length of `values` must be one more than the length of `boundaries`. "
+                f"Received: boundaries={list(boundaries)!r}, values={list(values)!r}"
+            )
+        for before, after in zip(boundaries, boundaries[1:]):
+            if after < before:
+                raise ValueError(
+                    "Argument `boundaries` must be sorted in non-decreasing order. "
+                    f"Received: boundaries={list(boundaries)!r}"
+                )
+        dtypes = {_validate.rate("values", v)[1] for v in self.values}
+        self._set(
+            boundaries=boundaries,
+            values=tuple(float(v) for v in values),
+            dtype_from=dtypes.pop() if len(dtypes) == 1 else None,
+        )
+
+    def _evaluate(self, xp: Any, step: Any) -> Any:
+        result = xp.where(step == step, self.values[0], step)  # a NaN step stays NaN
+        for boundary, value in zip(self.boundaries, self.values[1:]):
+            result = xp.where(step > boundary, value, result)
+        return result
+

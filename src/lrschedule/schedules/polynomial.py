@@ -1,0 +1,70 @@
+"""Polynomial decay (Keras 3's ``PolynomialDecay``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lrschedule import _validate
+from lrschedule.registry import _register_builtin
+from lrschedule.schedule import LearningRateSchedule
+
+__all__ = ["PolynomialDecay"]
+
+
+@_register_builtin
+@dataclass(frozen=True, repr=False)
+class PolynomialDecay(LearningRateSchedule):
+    r"""Polynomial decay, as Keras 3's ``keras.optimizers.schedules.PolynomialDecay``.
+
+    .. math::
+
+        \eta(t) = (\eta_0 - \eta_T) \left(1 - \frac{\min(t, T)}{T}\right)^{p} + \eta_T
+
+    With ``cycle=True`` the horizon grows to the next multiple of :math:`T` instead of stopping:
+    :math:`T_t = T \cdot \max(1, \lceil t / T \rceil)` and :math:`\eta(t) = (\eta_0 - \eta_T)
+    (1 - t / T_t)^p + \eta_T` (so the multiplier is 1 at step 0, as in Keras).
+
+    Args:
+        initial_learning_rate: :math:`\eta_0`, a finite number.
+        decay_steps: :math:`T > 0`.
+        end_learning_rate: :math:`\eta_T`, a finite number.
+        power: :math:`p \ge 0`.
+        cycle: restart the decay after each ``decay_steps``.
+        name: kept in the config, as in Keras.
+        dtype: the result dtype; see :class:`~lrschedule.ExponentialDecay`.
+
+    >>> schedule = PolynomialDecay(0.1, decay_steps=100, end_learning_rate=0.01)
+    >>> [round(float(schedule(t)), 6) for t in (0, 50, 100, 200)]
+    [0.1, 0.055, 0.01, 0.01]
+    """
+
+    initial_learning_rate: float
+    decay_steps: float
+    end_learning_rate: float = 0.0001
+    power: float = 1.0
+    cycle: bool = False
+    name: str | None = "PolynomialDecay"
+    dtype: str | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        rate, dtype = _validate.rate("initial_learning_rate", self.initial_learning_rate)
+        self._set(
+            initial_learning_rate=rate,
+            decay_steps=_validate.positive("decay_steps", self.decay_steps),
+            end_learning_rate=_validate.rate("end_learning_rate", self.end_learning_rate)[0],
+            power=float(_validate.non_negative("power", self.power)),
+            cycle=_validate.boolean("cycle", self.cycle),
+            dtype_from=dtype,
+        )
+
+    def _evaluate(self, xp: Any, step: Any) -> Any:
+        if self.cycle:
+            horizon = self.decay_steps * xp.maximum(xp.ceil(step / self.decay_steps), 1.0)
+            remaining = (horizon - step) / horizon
+        else:
+            remaining = (self.decay_steps - xp.minimum(step, self.decay_steps)) / self.decay_steps
+        if self.power != 1.0:
+            remaining = xp.pow(remaining, self.power)
+        end = self.end_learning_rate
+        return (self.initial_learning_rate - end) * remaining + end
