@@ -12,7 +12,7 @@ Nothing here reads an array's value on the host, so a call traces under ``jax.ji
 from __future__ import annotations
 
 import math
-import threading
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -142,7 +142,7 @@ def _python_step(step: int | float) -> float:
     try:
         return float(step)
     except OverflowError:  # a Python int beyond float range
-        return math.copysign(math.inf, step)
+        return math.inf if step > 0 else -math.inf
 
 
 def _bad_step(step: object, detail: str = "") -> TypeError:
@@ -179,15 +179,35 @@ def _numpy_scalar(dtype: str | None) -> type[np.floating[Any]]:
         ) from None
 
 
-def _evaluate_array(formula: Formula, step: Any, dtype: str | None) -> Any:
+def _namespace_and_device(step: Any) -> tuple[Any, Any]:
+    """The step's array API namespace and device; a ``TypeError`` for anything else.
+
+    torch tensors are recognised directly (without importing torch), which keeps the call
+    traceable by ``torch.compile(fullgraph=True)`` and saves microseconds per eager call.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(step, torch.Tensor):
+        global _torch_xp
+        if _torch_xp is None:
+            import array_api_compat.torch
+
+            _torch_xp = array_api_compat.torch
+        return _torch_xp, step.device
     import array_api_compat
 
     if step is None or not array_api_compat.is_array_api_obj(step):
         raise _bad_step(step)
-    xp = array_api_compat.array_namespace(step)
+    return array_api_compat.array_namespace(step), array_api_compat.device(step)
+
+
+_torch_xp: Any = None
+
+
+def _evaluate_array(formula: Formula, step: Any, dtype: str | None) -> Any:
+    xp, device = _namespace_and_device(step)
     if not xp.isdtype(step.dtype, ("integral", "real floating")):
         raise _bad_step(step, f"an array of dtype {step.dtype}")
-    compute, result = _dtypes(xp, array_api_compat.device(step), dtype)
+    compute, result = _dtypes(xp, device, dtype)
     # Steps below zero are step 0; NaN stays NaN. The cast happens first so that unsigned and
     # narrow integer steps cannot wrap around.
     x = xp.clip(xp.astype(step, compute, copy=False), min=0.0)
@@ -196,7 +216,6 @@ def _evaluate_array(formula: Formula, step: Any, dtype: str | None) -> Any:
 
 
 _cache: dict[tuple[int, str, str, str | None], tuple[Any, Any]] = {}
-_cache_lock = threading.Lock()
 
 
 def _dtypes(xp: Any, device: Any, dtype: str | None) -> tuple[Any, Any]:
@@ -226,6 +245,5 @@ def _dtypes(xp: Any, device: Any, dtype: str | None) -> tuple[Any, Any]:
             + (" (for JAX, enable float64 with jax.config.update('jax_enable_x64', True))"
                if xp.__name__.startswith("jax") else "")
         )
-    with _cache_lock:
-        _cache[key] = (compute, result)
+    _cache[key] = (compute, result)  # one atomic store: a race only computes the same entry twice
     return compute, result

@@ -1,0 +1,107 @@
+"""A Griffe extension that renders the reST bits of lrschedule's Google-style docstrings.
+
+The docstrings are written to read well in ``help()`` and to run as doctests, so they hold a few
+reStructuredText constructs that Markdown does not know. Before mkdocstrings renders a docstring,
+this rewrites, outside fenced code:
+
+* a bare doctest (a paragraph starting with ``>>>``) into a fenced ``pycon`` block;
+* a ``.. math::`` directive and its indented body into a ``$$ ... $$`` block (pymdownx.arithmatex);
+* ``:math:`x``` into ``\\(x\\)`` (pymdownx.arithmatex);
+* ``:class:`~lrschedule.X``` (and ``:func:``, ``:data:``, ...) into a link to ``lrschedule.X`` when
+  ``X`` is a public name, else into inline code.
+
+Docstrings are left as they are in the source; only the rendered site changes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import griffe
+
+_MATH_ROLE = re.compile(r":math:`([^`]+)`")
+_XREF_ROLE = re.compile(r":(?:class|func|meth|attr|data|mod|obj|exc):`(~?)([\w.]+)`")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _rewrite_blocks(text: str) -> str:
+    """Fence bare doctests; turn ``.. math::`` directives into ``$$`` blocks."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    in_fence = False
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.strip()
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            out.append(line)
+            i += 1
+        elif in_fence:
+            out.append(line)
+            i += 1
+        elif stripped.startswith(">>>"):
+            pad = line[: _indent(line)]
+            out.append(f"{pad}```pycon")
+            while i < len(lines) and lines[i].strip():
+                out.append(lines[i])
+                i += 1
+            out.append(f"{pad}```")
+        elif stripped == ".. math::":
+            pad = line[: _indent(line)]
+            i += 1
+            body: list[str] = []
+            while i < len(lines) and (not lines[i].strip() or _indent(lines[i]) > len(pad)):
+                body.append(lines[i])
+                i += 1
+            while body and not body[-1].strip():
+                body.pop()
+            depth = min(_indent(b) for b in body if b.strip())
+            out.append(f"{pad}$$")
+            out.extend(pad + b[depth:] for b in body if b.strip())
+            out.append(f"{pad}$$")
+            out.append("")
+        else:
+            out.append(line)
+            i += 1
+    return "\n".join(out)
+
+
+def _rewrite_inline(text: str, public: set[str]) -> str:
+    """``:math:`` roles to arithmatex, cross-reference roles to autorefs links or code."""
+
+    def xref(match: re.Match[str]) -> str:
+        short, target = match.groups()
+        name = target.rsplit(".", 1)[-1]
+        shown = name if short else target
+        if name in public and target in (name, f"lrschedule.{name}"):
+            return f"[`{shown}`][lrschedule.{name}]"
+        return f"`{shown}`"
+
+    parts = re.split(r"(```.*?```)", text, flags=re.DOTALL)
+    for k in range(0, len(parts), 2):  # even parts are outside fenced code
+        parts[k] = _XREF_ROLE.sub(xref, _MATH_ROLE.sub(r"\\(\1\\)", parts[k]))
+    return "".join(parts)
+
+
+class RestDocstrings(griffe.Extension):
+    """Rewrite the reST constructs of docstrings into Markdown that mkdocs-material renders."""
+
+    def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
+        public = {str(name) for name in (pkg.exports or ())}
+        self._walk(pkg, public, seen=set())
+
+    def _walk(self, obj: griffe.Object, public: set[str], seen: set[str]) -> None:
+        if obj.path in seen:
+            return
+        seen.add(obj.path)
+        if obj.docstring is not None:
+            obj.docstring.value = _rewrite_inline(_rewrite_blocks(obj.docstring.value), public)
+        for member in obj.members.values():
+            if not member.is_alias:
+                self._walk(member, public, seen)  # type: ignore[arg-type]

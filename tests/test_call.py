@@ -1,0 +1,188 @@
+"""The rules of a call: namespace, result dtype, device, errors, and no host round-trips."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pytest
+
+import lrschedule
+from lrschedule import CosineDecay, ExponentialDecay, PiecewiseConstantDecay
+
+if TYPE_CHECKING:
+    from conftest import Backend
+
+SCHEDULE = ExponentialDecay(0.1, 1000, 0.96)
+
+
+def _has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+def test_dtype_argument(backend: Backend, dtype: str) -> None:
+    schedule = ExponentialDecay(0.1, 1000, 0.96, dtype=dtype)
+    steps = backend.asarray([0, 1000, 2000])
+    if dtype not in backend.dtypes:
+        with pytest.raises(ValueError, match=f"dtype='{dtype}' is not available"):
+            backend.call(schedule, steps)
+        return
+    result = backend.call(schedule, steps)
+    assert backend.dtype_name(result) == dtype
+    assert backend.same_device(result)
+    # correctly rounded: the float64 value rounded once to the result dtype
+    expected = np.asarray([0.1, 0.096, 0.09216], dtype=np.float64)
+    values = backend.to_numpy(result).astype(np.float64)
+    np.testing.assert_allclose(values, expected, rtol={"float64": 1e-12}.get(dtype, 1e-2))
+
+
+def test_dtype_follows_array_initial_learning_rate(backend: Backend) -> None:
+    schedule = ExponentialDecay(np.float32(0.1), 1000, 0.96)
+    assert schedule.dtype == "float32"
+    assert schedule.get_config()["dtype"] == "float32"
+    result = backend.call(schedule, backend.asarray([0, 1]))
+    assert backend.dtype_name(result) == "float32"
+    assert type(schedule(3)) is np.float32
+
+
+@pytest.mark.skipif(not _has("torch"), reason="torch is not installed")
+def test_dtype_follows_torch_learning_rate_and_default_dtype() -> None:
+    import torch
+
+    assert ExponentialDecay(torch.tensor(0.1, dtype=torch.float64), 10, 0.5).dtype == "float64"
+    assert ExponentialDecay(torch.tensor(0.1, dtype=torch.bfloat16), 10, 0.5).dtype == "bfloat16"
+    old = torch.get_default_dtype()
+    try:
+        torch.set_default_dtype(torch.float64)
+        assert SCHEDULE(torch.arange(3)).dtype == torch.float64
+    finally:
+        torch.set_default_dtype(old)
+    assert SCHEDULE(torch.arange(3)).dtype == old
+
+
+def test_default_dtype_and_device(backend: Backend) -> None:
+    result = backend.call(SCHEDULE, backend.asarray([5]))
+    assert backend.dtype_name(result) == backend.default_float
+    assert backend.same_device(result)
+
+
+def test_python_and_numpy_scalars_give_numpy_scalars() -> None:
+    assert type(SCHEDULE(3)) is np.float64
+    assert type(ExponentialDecay(0.1, 10, 0.5, dtype="float32")(3)) is np.float32
+    assert type(ExponentialDecay(0.1, 10, 0.5, dtype="float16")(np.int8(3))) is np.float16
+    with pytest.raises(ValueError, match="bfloat16"):
+        ExponentialDecay(0.1, 10, 0.5, dtype="bfloat16")(3)
+    assert SCHEDULE(10**400) == 0.0  # a Python int beyond float range is an infinite step
+    assert SCHEDULE(True if False else 0) == np.float64(0.1)
+
+
+@pytest.mark.parametrize(
+    ("step", "named"),
+    [
+        (None, "NoneType"),
+        (True, "bool"),
+        (np.bool_(True), "bool"),
+        ("10", "str"),
+        (1 + 2j, "complex"),
+        (np.complex64(1), "complex64"),
+        ([1, 2], "list"),
+        (object(), "object"),
+        (np.array([True, False]), "bool"),
+        (np.array([1 + 1j]), "complex128"),
+    ],
+)
+def test_bad_steps_are_type_errors(step: Any, named: str) -> None:
+    with pytest.raises(TypeError, match=rf"step must be a Python int or float.*{named}"):
+        SCHEDULE(step)
+
+
+def test_bad_array_dtypes_every_backend(backend: Backend) -> None:
+    with backend.context():
+        flags = backend.xp.asarray([True, False], device=backend.device) if backend.device else (
+            backend.xp.asarray([True, False])
+        )
+    with pytest.raises(TypeError, match="bool"):
+        backend.call(SCHEDULE, flags)
+
+
+@pytest.mark.skipif(not _has("array_api_strict"), reason="array-api-strict is not installed")
+def test_devices_never_mix() -> None:
+    """array-api-strict raises if an array is created on the default device and meets device1."""
+    import array_api_strict as xps
+
+    for device in ("device1", "device2"):
+        steps = xps.asarray([0, 10, 100], device=xps.Device(device))
+        for schedule in (SCHEDULE, PiecewiseConstantDecay([5, 50], [1.0, 0.5, 0.1])):
+            result = schedule(steps)
+            assert result.device == xps.Device(device)
+
+
+@pytest.mark.skipif(not _has("jax"), reason="jax is not installed")
+def test_jax_jit_traces_once_and_float64_needs_x64() -> None:
+    import jax
+    import jax.numpy as jnp
+
+    traces = []
+
+    @jax.jit
+    def lr(step: Any) -> Any:
+        traces.append(1)
+        return CosineDecay(0.0, 100, warmup_target=0.1, warmup_steps=10)(step)
+
+    values = [float(lr(jnp.asarray(t))) for t in (0, 5, 10, 60, 110)]
+    assert len(traces) == 1
+    np.testing.assert_allclose(values, [0.0, 0.05, 0.1, 0.05, 0.0], atol=1e-7)
+    with pytest.raises(ValueError, match="jax_enable_x64"):
+        ExponentialDecay(0.1, 10, 0.5, dtype="float64")(jnp.asarray(1))
+    with jax.enable_x64(True):
+        assert ExponentialDecay(0.1, 10, 0.5, dtype="float64")(jnp.asarray(1)).dtype == jnp.float64
+
+
+@pytest.mark.skipif(not _has("torch"), reason="torch is not installed")
+def test_torch_compile_fullgraph_no_recompile() -> None:
+    import torch
+
+    torch._dynamo.reset()
+    schedule = CosineDecay(0.0, 100, warmup_target=0.1, warmup_steps=10)
+    compiled = torch.compile(lambda step: schedule(step), fullgraph=True, backend="eager")
+    for t in range(0, 120, 7):
+        got = compiled(torch.tensor(t))
+        assert math.isclose(float(got), float(schedule(t)), rel_tol=1e-6, abs_tol=1e-9)
+
+
+@pytest.mark.skipif(not _has("torch"), reason="torch is not installed")
+def test_torch_sync_debug_mode_has_nothing_to_say() -> None:
+    """No host synchronisation in a call (meaningful on CUDA; on CPU it must at least not fail)."""
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    steps = torch.arange(10, device=device)
+    torch.cuda.set_sync_debug_mode("error") if device == "cuda" else None
+    try:
+        for schedule in (SCHEDULE, lrschedule.CosineDecayRestarts(0.1, 3)):
+            assert schedule(steps).device == steps.device
+    finally:
+        torch.cuda.set_sync_debug_mode("default") if device == "cuda" else None
+
+
+def test_no_host_round_trip_in_formula() -> None:
+    """A step whose value cannot be read on the host still evaluates: nothing calls float()/bool()."""
+
+    class Opaque(np.ndarray):
+        def __float__(self) -> float:
+            raise AssertionError("read on the host")
+
+        def __bool__(self) -> bool:
+            raise AssertionError("read on the host")
+
+        def item(self, *args: Any) -> Any:
+            raise AssertionError("read on the host")
+
+    for schedule in lrschedule.registered().values():
+        del schedule
+    steps = np.arange(5).view(Opaque)
+    for case_schedule in (SCHEDULE, PiecewiseConstantDecay([1], [1.0, 2.0])):
+        assert case_schedule(steps).shape == (5,)

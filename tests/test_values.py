@@ -1,0 +1,112 @@
+"""Every schedule against its exact reference, on every backend and device."""
+
+from __future__ import annotations
+
+import math
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pytest
+from references import CASES, LARGE_STEPS, STEPS, Case
+
+if TYPE_CHECKING:
+    from conftest import Backend
+
+
+def _ulps_from_exact(result: np.ndarray, exact: list[float], dtype: type) -> np.ndarray:
+    """Distance from the exact value in units of the result dtype's spacing there.
+
+    A subnormal exact value may come back as 0: XLA flushes subnormals to zero.
+    """
+    exact_arr = np.asarray(exact, dtype=np.float64)
+    spacing = np.spacing(np.abs(exact_arr).astype(dtype)).astype(np.float64)
+    ulps = np.abs(result.astype(np.float64) - exact_arr) / spacing
+    flushed = (np.abs(exact_arr) < np.finfo(dtype).tiny) & (result == 0)
+    return np.where(flushed, 0.0, ulps)
+
+
+def check_values(backend: Backend, case: Case, steps: list[int], result_dtype: str) -> None:
+    exact = [case.reference(t) for t in steps]
+    result = backend.call(case.schedule, backend.asarray(steps, backend.int_dtype))
+    assert backend.dtype_name(result) == result_dtype
+    assert tuple(result.shape) == (len(steps),)
+    assert backend.same_device(result)
+    values = backend.to_numpy(result)
+    if not backend.float64:  # float32 compute: rounding of the step and of each operation
+        np.testing.assert_allclose(values, [float(e) for e in exact], rtol=2e-5, atol=1e-7)
+    elif result_dtype == "float32":  # computed in float64: correctly rounded to 1 ulp
+        ulps = _ulps_from_exact(values, [float(e) for e in exact], np.float32)
+        worst = int(np.argmax(ulps))
+        assert ulps[worst] <= 1.0, (steps[worst], values[worst], exact[worst])
+    else:
+        np.testing.assert_allclose(values, [float(e) for e in exact], rtol=1e-10, atol=1e-300)
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_matches_reference(backend: Backend, case: Case) -> None:
+    steps = STEPS if backend.int_dtype == "int64" else [t for t in STEPS if t < 2**20]
+    check_values(backend, case, steps, backend.default_float)
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_float32_within_one_ulp_up_to_2_31(backend: Backend, case: Case) -> None:
+    """Computing in float64 makes float32 results correctly rounded at any step count."""
+    if not backend.float64:
+        pytest.skip("this device computes in float32")
+    if "float32" not in backend.dtypes:
+        pytest.skip("no float32 here")
+    schedule = type(case.schedule).from_config({**case.schedule.get_config(), "dtype": "float32"})
+    big = case.__class__(case.id, schedule, case.reference)
+    check_values(backend, big, STEPS + LARGE_STEPS, "float32")
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_python_and_numpy_scalars(case: Case) -> None:
+    """The scalar fast path gives the same value as an array call, as a NumPy scalar."""
+    for step in (0, 7, 1000, 1001, 327_670, 2**31 - 1):
+        exact = float(case.reference(step))
+        array_value = case.schedule(np.asarray([step]))[0]
+        for given in (step, float(step), np.int64(step), np.float64(step), np.uint32(step)):
+            value = case.schedule(given)
+            assert type(value) is np.float64, type(value)
+            assert value == array_value, (given, value, array_value)
+        assert math.isclose(value, exact, rel_tol=1e-10, abs_tol=1e-300), (step, value, exact)
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_negative_steps_are_step_zero(backend: Backend, case: Case) -> None:
+    at_zero = case.schedule(0)
+    result = backend.to_numpy(backend.call(case.schedule, backend.asarray([-1, -1000, 0])))
+    np.testing.assert_allclose(result, [at_zero] * 3, rtol=1e-6)
+    assert case.schedule(-5) == at_zero
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (2, 3), (1, 2, 1)])
+@pytest.mark.parametrize("case", CASES[::3], ids=repr)
+def test_any_shape(backend: Backend, case: Case, shape: tuple[int, ...]) -> None:
+    steps = np.arange(math.prod(shape), dtype=np.int32).reshape(shape) * 37
+    result = backend.call(case.schedule, backend.asarray(steps, "int32"))
+    assert tuple(result.shape) == shape
+    values = backend.to_numpy(result)
+    expected = np.asarray([float(case.reference(int(t))) for t in steps.ravel()]).reshape(shape)
+    np.testing.assert_allclose(values, expected, rtol=2e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("step_dtype", ["int8", "int16", "int32", "uint8", "uint16", "float32"])
+def test_step_dtypes(backend: Backend, step_dtype: str) -> None:
+    if backend.xp.__name__.startswith("torch") and step_dtype == "uint16":
+        pytest.skip("torch has limited uint16 support")
+    case = CASES[0]
+    steps = [0, 1, 100, 127]
+    result = backend.call(case.schedule, backend.asarray(steps, step_dtype))
+    assert backend.dtype_name(result) == backend.default_float
+    expected = [float(case.reference(t)) for t in steps]
+    np.testing.assert_allclose(backend.to_numpy(result), expected, rtol=2e-5)
+
+
+def test_nan_step_gives_nan(backend: Backend) -> None:
+    for case in CASES:
+        result = backend.to_numpy(backend.call(case.schedule, backend.asarray([np.nan], "float32")))
+        assert np.isnan(result).all(), case.id
+        assert np.isnan(case.schedule(float("nan"))), case.id
