@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import lrschedule
+from references import CASES, Case
 from lrschedule import CosineDecay, ExponentialDecay, PiecewiseConstantDecay
 
 if TYPE_CHECKING:
@@ -142,15 +143,21 @@ def test_jax_jit_traces_once_and_float64_needs_x64() -> None:
 
 
 @pytest.mark.skipif(not _has("torch"), reason="torch is not installed")
-def test_torch_compile_fullgraph_no_recompile() -> None:
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_torch_compile_fullgraph_no_recompile(case: Case) -> None:
     import torch
+    from torch._dynamo.utils import counters
 
     torch._dynamo.reset()
-    schedule = CosineDecay(0.0, 100, warmup_target=0.1, warmup_steps=10)
-    compiled = torch.compile(lambda step: schedule(step), fullgraph=True, backend="eager")
-    for t in range(0, 120, 7):
+    counters.clear()
+    compiled = torch.compile(lambda step: case.schedule(step), fullgraph=True, backend="eager")
+    compiled(torch.tensor(0))  # the first call fills lrschedule's dtype cache: one retrace at most
+    compiled(torch.tensor(1))
+    counters.clear()
+    for t in (0, 7, 10, 11, 100, 1000, 12345):
         got = compiled(torch.tensor(t))
-        assert math.isclose(float(got), float(schedule(t)), rel_tol=1e-6, abs_tol=1e-9)
+        assert math.isclose(float(got), float(case.schedule(t)), rel_tol=1e-6, abs_tol=1e-9)
+    assert counters["stats"]["unique_graphs"] == 0  # no recompilation across steps
 
 
 @pytest.mark.skipif(not _has("torch"), reason="torch is not installed")

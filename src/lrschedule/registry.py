@@ -199,7 +199,7 @@ def deserialize(config: Any) -> LearningRateSchedule:
     """
     if isinstance(config, LearningRateSchedule):
         return config
-    return _deserialize(config, depth=1, path="config")
+    return _deserialize(config, depth=1, path="schedule")
 
 
 def _deserialize(data: Any, *, depth: int, path: str) -> LearningRateSchedule:

@@ -85,7 +85,7 @@ class CosineDecay(LearningRateSchedule):
         )
 
     def _decay(self, xp: Any, step: Any, peak: float) -> Any:
-        remaining = self.decay_steps - xp.minimum(step, self.decay_steps)
+        remaining = self.decay_steps - xp.clip(step, max=self.decay_steps)
         cosine = _half_cosine(xp, remaining, self.decay_steps)
         return peak * ((1.0 - self.alpha) * cosine + self.alpha)
 

@@ -60,10 +60,10 @@ class PolynomialDecay(LearningRateSchedule):
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
         if self.cycle:
-            horizon = self.decay_steps * xp.maximum(xp.ceil(step / self.decay_steps), 1.0)
+            horizon = self.decay_steps * xp.clip(xp.ceil(step / self.decay_steps), min=1.0)
             remaining = (horizon - step) / horizon
         else:
-            remaining = (self.decay_steps - xp.minimum(step, self.decay_steps)) / self.decay_steps
+            remaining = (self.decay_steps - xp.clip(step, max=self.decay_steps)) / self.decay_steps
         if self.power != 1.0:
             remaining = xp.pow(remaining, self.power)
         end = self.end_learning_rate
