@@ -55,7 +55,13 @@ def parity(session: nox.Session) -> None:
     session.install("-e", ".[test]", "keras", TORCH)
     for keras_backend in ("numpy", "torch"):
         session.run(
-            "pytest", "-q", "-p", "no:cacheprovider", "-m", "parity", "tests/test_parity.py",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "parity",
+            "tests/test_parity.py",
             env={"KERAS_BACKEND": keras_backend, "LRSCHEDULE_TEST_BACKENDS": "numpy"},
         )
 

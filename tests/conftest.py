@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import importlib.util
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,7 +106,9 @@ def _strict() -> list[Backend]:
         # like Apple MPS: no float64, so compute falls back to float32
         backend("strict-no_float64", "no_float64", False, "float32"),
         # like JAX without x64
-        dataclasses.replace(backend("strict-no_x64", "no_x64", False, "float32"), int_dtype="int32"),
+        dataclasses.replace(
+            backend("strict-no_x64", "no_x64", False, "float32"), int_dtype="int32"
+        ),
     ]
 
 
@@ -188,8 +190,11 @@ def _dask() -> list[Backend]:
     def to_numpy(x: Any) -> Any:
         return x.compute(scheduler="sync")
 
-    return [Backend("dask", da, dtypes=("float32", "float64"),
-                    extra={"call": call, "to_numpy": to_numpy})]
+    return [
+        Backend(
+            "dask", da, dtypes=("float32", "float64"), extra={"call": call, "to_numpy": to_numpy}
+        )
+    ]
 
 
 def _cupy() -> list[Backend]:
@@ -254,9 +259,9 @@ _built: dict[str, Backend] = {}
 
 
 @pytest.fixture(params=_params())
-def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+def backend(request: pytest.FixtureRequest) -> Backend:
     library, backend_id = request.param
     if backend_id not in _built:
         for made in _LIBRARIES[library][1]():
             _built[made.id] = made
-    yield _built[backend_id]
+    return _built[backend_id]

@@ -56,7 +56,7 @@ def polynomial(
 
 def piecewise(boundaries: Sequence[float], values: Sequence[float]) -> Reference:
     def f(t: int) -> mpf:
-        for boundary, value in zip(boundaries, values):
+        for boundary, value in zip(boundaries, values[:-1], strict=True):
             if t <= boundary:
                 return mpf(value)
         return mpf(values[-1])
@@ -184,6 +184,29 @@ CASES: list[Case] = [
     ),
 ]
 
-STEPS = [0, 1, 2, 5, 9, 10, 11, 99, 100, 101, 500, 999, 1000, 1001, 1099, 1100, 5000, 10_999,
-         123_456, 327_669, 327_670, 327_671, 2**20 - 1]
+STEPS = [
+    0,
+    1,
+    2,
+    5,
+    9,
+    10,
+    11,
+    99,
+    100,
+    101,
+    500,
+    999,
+    1000,
+    1001,
+    1099,
+    1100,
+    5000,
+    10_999,
+    123_456,
+    327_669,
+    327_670,
+    327_671,
+    2**20 - 1,
+]
 LARGE_STEPS = [2**24 + 1, 10**9 + 7, 2**31 - 1]

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import lrschedule
-from references import CASES, Case
 from lrschedule import CosineDecay, ExponentialDecay, PiecewiseConstantDecay
+from references import CASES, Case
 
 if TYPE_CHECKING:
     from conftest import Backend
@@ -102,8 +102,10 @@ def test_bad_steps_are_type_errors(step: Any, named: str) -> None:
 
 def test_bad_array_dtypes_every_backend(backend: Backend) -> None:
     with backend.context():
-        flags = backend.xp.asarray([True, False], device=backend.device) if backend.device else (
-            backend.xp.asarray([True, False])
+        flags = (
+            backend.xp.asarray([True, False], device=backend.device)
+            if backend.device
+            else (backend.xp.asarray([True, False]))
         )
     with pytest.raises(TypeError, match="bool"):
         backend.call(SCHEDULE, flags)

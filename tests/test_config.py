@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from references import CASES, Case
 
 import lrschedule
 from lrschedule import ConfigError, ExponentialDecay
+from references import CASES, Case
 
 KERAS_MODULE = "keras.optimizers.schedules"
 
@@ -26,8 +26,12 @@ def test_round_trips(case: Case) -> None:
     assert ours["module"] == "lrschedule"
     assert ours["class_name"] == type(s).__name__
     json.dumps(ours, allow_nan=False)  # JSON-native
-    keras_form = {"module": KERAS_MODULE, "class_name": type(s).__name__,
-                  "config": s.get_config(), "registered_name": None}
+    keras_form = {
+        "module": KERAS_MODULE,
+        "class_name": type(s).__name__,
+        "config": s.get_config(),
+        "registered_name": None,
+    }
     tf2_form = {"class_name": type(s).__name__, "config": s.get_config()}
     for form in (ours, keras_form, tf2_form):
         loaded = lrschedule.deserialize(copy.deepcopy(form))
@@ -45,37 +49,65 @@ def test_round_trips(case: Case) -> None:
 
 def test_keras_config_keys_and_default_names() -> None:
     assert ExponentialDecay(0.1, 1000, 0.96).get_config() == {
-        "initial_learning_rate": 0.1, "decay_steps": 1000, "decay_rate": 0.96,
-        "staircase": False, "name": "ExponentialDecay",
+        "initial_learning_rate": 0.1,
+        "decay_steps": 1000,
+        "decay_rate": 0.96,
+        "staircase": False,
+        "name": "ExponentialDecay",
     }
     assert lrschedule.PiecewiseConstantDecay([1], [1.0, 2.0]).get_config() == {
-        "boundaries": [1], "values": [1.0, 2.0], "name": "PiecewiseConstant",
+        "boundaries": [1],
+        "values": [1.0, 2.0],
+        "name": "PiecewiseConstant",
     }
     assert lrschedule.PolynomialDecay(0.1, 10).get_config() == {
-        "initial_learning_rate": 0.1, "decay_steps": 10, "end_learning_rate": 0.0001,
-        "power": 1.0, "cycle": False, "name": "PolynomialDecay",
+        "initial_learning_rate": 0.1,
+        "decay_steps": 10,
+        "end_learning_rate": 0.0001,
+        "power": 1.0,
+        "cycle": False,
+        "name": "PolynomialDecay",
     }
     assert lrschedule.InverseTimeDecay(0.1, 10, 0.5).get_config() == {
-        "initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.5,
-        "staircase": False, "name": "InverseTimeDecay",
+        "initial_learning_rate": 0.1,
+        "decay_steps": 10,
+        "decay_rate": 0.5,
+        "staircase": False,
+        "name": "InverseTimeDecay",
     }
     assert lrschedule.CosineDecay(0.1, 10).get_config() == {
-        "initial_learning_rate": 0.1, "decay_steps": 10, "alpha": 0.0, "name": "CosineDecay",
-        "warmup_target": None, "warmup_steps": 0,
+        "initial_learning_rate": 0.1,
+        "decay_steps": 10,
+        "alpha": 0.0,
+        "name": "CosineDecay",
+        "warmup_target": None,
+        "warmup_steps": 0,
     }
     assert lrschedule.CosineDecayRestarts(0.1, 10).get_config() == {
-        "initial_learning_rate": 0.1, "first_decay_steps": 10, "t_mul": 2.0, "m_mul": 1.0,
-        "alpha": 0.0, "name": "SGDRDecay",
+        "initial_learning_rate": 0.1,
+        "first_decay_steps": 10,
+        "t_mul": 2.0,
+        "m_mul": 1.0,
+        "alpha": 0.0,
+        "name": "SGDRDecay",
     }
     assert ExponentialDecay(0.1, 10, 0.5, dtype="float32").get_config()["dtype"] == "float32"
 
 
 def test_keras_example_config_with_name_none() -> None:
-    loaded = lrschedule.deserialize({
-        "class_name": "PolynomialDecay",
-        "config": {"cycle": False, "decay_steps": 10000, "end_learning_rate": 0.01,
-                   "initial_learning_rate": 0.1, "name": None, "power": 0.5},
-    })
+    loaded = lrschedule.deserialize(
+        {
+            "class_name": "PolynomialDecay",
+            "config": {
+                "cycle": False,
+                "decay_steps": 10000,
+                "end_learning_rate": 0.01,
+                "initial_learning_rate": 0.1,
+                "name": None,
+                "power": 0.5,
+            },
+        }
+    )
     assert loaded == lrschedule.PolynomialDecay(0.1, 10000, 0.01, 0.5, name=None)
 
 
@@ -108,37 +140,56 @@ GOOD = {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.5}
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"class_name": "NoSuchDecay", "config": GOOD}, "unknown schedule class_name='NoSuchDecay'"),
+        (
+            {"class_name": "NoSuchDecay", "config": GOOD},
+            "unknown schedule class_name='NoSuchDecay'",
+        ),
         ({"class_name": "ExponentalDecay", "config": GOOD}, "did you mean 'ExponentialDecay'"),
         ({"class_name": "os.system", "config": {"command": "echo hi"}}, "unknown schedule"),
         ({"class_name": "eval", "config": {}}, "unknown schedule"),
         ({"class_name": "__import__", "config": {"name": "os"}}, "unknown schedule"),
         ({"module": "os", "class_name": "ExponentialDecay", "config": GOOD}, "unknown module 'os'"),
         ({"module": "builtins", "class_name": "ExponentialDecay", "config": GOOD}, "module"),
-        ({"class_name": "ExponentialDecay", "config": GOOD, "registered_name": "os>system"},
-         "unknown schedule registered_name='os>system'"),
+        (
+            {"class_name": "ExponentialDecay", "config": GOOD, "registered_name": "os>system"},
+            "unknown schedule registered_name='os>system'",
+        ),
         ({"class_name": "ExponentialDecay", "config": {**GOOD, "evil": 1}}, "unknown key 'evil'"),
         ({"class_name": "ExponentialDecay", "config": {**GOOD, "__class__": 1}}, "'__class__'"),
-        ({"class_name": "ExponentialDecay", "config": {"decay_steps": 10, "decay_rate": 0.5}},
-         "missing key 'initial_learning_rate'"),
-        ({"class_name": "ExponentialDecay", "config": {**GOOD, "decay_steps": "10"}},
-         "decay_steps"),
-        ({"class_name": "ExponentialDecay", "config": {**GOOD, "decay_steps": float("nan")}},
-         "finite"),
-        ({"class_name": "ExponentialDecay", "config": {**GOOD, "decay_rate": float("inf")}},
-         "finite"),
-        ({"class_name": "ExponentialDecay", "config": {**GOOD, "decay_steps": 10**5000}},
-         "out of range"),
+        (
+            {"class_name": "ExponentialDecay", "config": {"decay_steps": 10, "decay_rate": 0.5}},
+            "missing key 'initial_learning_rate'",
+        ),
+        (
+            {"class_name": "ExponentialDecay", "config": {**GOOD, "decay_steps": "10"}},
+            "decay_steps",
+        ),
+        (
+            {"class_name": "ExponentialDecay", "config": {**GOOD, "decay_steps": float("nan")}},
+            "finite",
+        ),
+        (
+            {"class_name": "ExponentialDecay", "config": {**GOOD, "decay_rate": float("inf")}},
+            "finite",
+        ),
+        (
+            {"class_name": "ExponentialDecay", "config": {**GOOD, "decay_steps": 10**5000}},
+            "out of range",
+        ),
         ({"class_name": "ExponentialDecay", "config": {**GOOD, "decay_steps": -1}}, "> 0"),
         ({"class_name": "ExponentialDecay", "config": {**GOOD, "staircase": 1}}, "bool"),
-        ({"class_name": "ExponentialDecay", "config": {**GOOD, "name": {"class_name": "x"}}},
-         "unknown schedule"),
+        (
+            {"class_name": "ExponentialDecay", "config": {**GOOD, "name": {"class_name": "x"}}},
+            "unknown schedule",
+        ),
         ({"class_name": "ExponentialDecay", "config": [1, 2]}, "must be a dict"),
         ({"class_name": 5, "config": GOOD}, "must be a string"),
         ({"config": GOOD}, "missing key 'class_name'"),
         ({"class_name": "ExponentialDecay", "config": GOOD, "extra": 1}, "unknown key 'extra'"),
-        ({"class_name": "ExponentialDecay", "config": {**GOOD, "decay_rate": object()}},
-         "not a JSON value"),
+        (
+            {"class_name": "ExponentialDecay", "config": {**GOOD, "decay_rate": object()}},
+            "not a JSON value",
+        ),
         ("ExponentialDecay", "a schedule config is a dict"),
         (None, "a schedule config is a dict"),
     ],
@@ -160,20 +211,31 @@ def test_deep_nesting_is_refused() -> None:
     for _ in range(100):
         deep_list = [deep_list]
     with pytest.raises(ConfigError, match="nested deeper"):
-        lrschedule.deserialize({"class_name": "PiecewiseConstantDecay",
-                                "config": {"boundaries": deep_list, "values": [1.0]}})
+        lrschedule.deserialize(
+            {
+                "class_name": "PiecewiseConstantDecay",
+                "config": {"boundaries": deep_list, "values": [1.0]},
+            }
+        )
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ('{"class_name": "ExponentialDecay", "config": {"initial_learning_rate": NaN}}', "NaN"),
-        ('{"class_name": "ExponentialDecay", "config": {"initial_learning_rate": Infinity}}',
-         "Infinity"),
-        ('{"class_name": "ExponentialDecay", "config": {"initial_learning_rate": 1e5000, '
-         '"decay_steps": 10, "decay_rate": 0.5}}', "finite"),
-        ('{"class_name": "ExponentialDecay", "config": {"decay_steps": ' + "9" * 5000 + "}}",
-         "not valid JSON"),
+        (
+            '{"class_name": "ExponentialDecay", "config": {"initial_learning_rate": Infinity}}',
+            "Infinity",
+        ),
+        (
+            '{"class_name": "ExponentialDecay", "config": {"initial_learning_rate": 1e5000, '
+            '"decay_steps": 10, "decay_rate": 0.5}}',
+            "finite",
+        ),
+        (
+            '{"class_name": "ExponentialDecay", "config": {"decay_steps": ' + "9" * 5000 + "}}",
+            "not valid JSON",
+        ),
         ("[" * 100_000 + "]" * 100_000, "not valid JSON|nested"),
         ("", "not valid JSON"),
         ("{'class_name': 'ExponentialDecay'}", "not valid JSON"),
@@ -215,8 +277,12 @@ def test_custom_schedule_registration() -> None:
     assert lrschedule.deserialize(data) == s
     assert lrschedule.from_json(lrschedule.to_json(s)) == s
     # Keras 3's form of a custom object: class_name is the bare name, registered_name the key
-    keras_form = {"module": "tests.test_config", "class_name": "Doubling",
-                  "config": s.get_config(), "registered_name": name}
+    keras_form = {
+        "module": "tests.test_config",
+        "class_name": "Doubling",
+        "config": s.get_config(),
+        "registered_name": name,
+    }
     assert lrschedule.deserialize(keras_form) == s
     # a registered_name resolves only to exactly that name
     with pytest.raises(ConfigError, match="does not match"):
@@ -236,8 +302,8 @@ def test_builtin_names_cannot_be_shadowed() -> None:
 
     with pytest.raises(ValueError, match="already registered"):
         lrschedule.register("ExponentialDecay")(Fake)
+    lrschedule.register("Tests>Doubling2")(Fake)
     with pytest.raises(ValueError, match="already registered"):
-        lrschedule.register("Tests>Doubling2")(Fake)
         lrschedule.register("Tests>Doubling2")(Doubling)
     assert lrschedule.registered()["ExponentialDecay"] is ExponentialDecay
     with pytest.raises(TypeError, match="subclass of LearningRateSchedule"):

@@ -15,8 +15,18 @@ def test_import_pulls_in_no_framework() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     modules = set(json.loads(out.stdout))
-    frameworks = {"torch", "jax", "jaxlib", "cupy", "dask", "tensorflow", "keras",
-                  "array_api_strict", "array_api_compat", "matplotlib"}
+    frameworks = {
+        "torch",
+        "jax",
+        "jaxlib",
+        "cupy",
+        "dask",
+        "tensorflow",
+        "keras",
+        "array_api_strict",
+        "array_api_compat",
+        "matplotlib",
+    }
     assert not frameworks & modules, frameworks & modules
 
 

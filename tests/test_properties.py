@@ -35,14 +35,27 @@ def piecewise(draw: st.DrawFn) -> PiecewiseConstantDecay:
 schedules = st.one_of(
     st.builds(ExponentialDecay, rates, periods, st.floats(0.01, 1.0), st.booleans()),
     st.builds(InverseTimeDecay, rates, periods, st.floats(0.01, 100.0), st.booleans()),
-    st.builds(PolynomialDecay, rates, periods, st.floats(0.0, 1e-3), st.floats(0.0, 5.0),
-              st.booleans()),
+    st.builds(
+        PolynomialDecay, rates, periods, st.floats(0.0, 1e-3), st.floats(0.0, 5.0), st.booleans()
+    ),
     piecewise(),
     st.builds(CosineDecay, rates, periods, fractions),
-    st.builds(CosineDecay, rates, periods, fractions, warmup_target=rates,
-              warmup_steps=st.integers(0, 10**5)),
-    st.builds(CosineDecayRestarts, rates, periods, st.sampled_from([1.0, 1.5, 2.0, 3.0]),
-              fractions, fractions),
+    st.builds(
+        CosineDecay,
+        rates,
+        periods,
+        fractions,
+        warmup_target=rates,
+        warmup_steps=st.integers(0, 10**5),
+    ),
+    st.builds(
+        CosineDecayRestarts,
+        rates,
+        periods,
+        st.sampled_from([1.0, 1.5, 2.0, 3.0]),
+        fractions,
+        fractions,
+    ),
 )
 
 
@@ -86,8 +99,10 @@ def test_staircase_constant_within_interval(lr: float, period: int, rate: float,
         assert s(start + period) <= s(t)
 
 
-@given(schedules.filter(lambda s: not isinstance(s, (CosineDecayRestarts,))),
-       st.lists(steps, min_size=2, max_size=30))
+@given(
+    schedules.filter(lambda s: not isinstance(s, (CosineDecayRestarts,))),
+    st.lists(steps, min_size=2, max_size=30),
+)
 @settings(max_examples=300, deadline=None)
 def test_monotone_after_warmup(schedule: Any, ts: list[int]) -> None:
     """Every Keras decay but SGDR is non-increasing (after a CosineDecay warmup, which rises)."""
@@ -103,8 +118,12 @@ def test_monotone_after_warmup(schedule: Any, ts: list[int]) -> None:
     assert (np.diff(values) <= 1e-15 * np.abs(values[:-1])).all()
 
 
-@given(st.floats(1e-6, 10.0), st.integers(1, 10**4), st.sampled_from([1.0, 2.0, 3.0]),
-       st.integers(0, 30))
+@given(
+    st.floats(1e-6, 10.0),
+    st.integers(1, 10**4),
+    st.sampled_from([1.0, 2.0, 3.0]),
+    st.integers(0, 30),
+)
 @settings(max_examples=200, deadline=None)
 def test_sgdr_restarts_at_every_period_start(lr: float, t0: int, t_mul: float, i: int) -> None:
     """At each period start the rate is back at its peak, in float64 and in float32."""

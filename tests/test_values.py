@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
+
 from references import CASES, LARGE_STEPS, STEPS, Case
 
 if TYPE_CHECKING:

@@ -73,7 +73,7 @@ class _PythonMath:
         return x2 if (x2 > x1 or x2 != x2) else x1
 
     @staticmethod
-    def clip(x: float, /, min: float | None = None, max: float | None = None) -> float:  # noqa: A002
+    def clip(x: float, /, min: float | None = None, max: float | None = None) -> float:
         if min is not None and x < min:
             x = min
         if max is not None and x > max:
@@ -242,8 +242,11 @@ def _dtypes(xp: Any, device: Any, dtype: str | None) -> tuple[Any, Any]:
         raise ValueError(
             f"dtype={dtype!r} is not available for {xp.__name__} arrays on device {device!s}; "
             f"this device offers {', '.join(floats)}"
-            + (" (for JAX, enable float64 with jax.config.update('jax_enable_x64', True))"
-               if xp.__name__.startswith("jax") else "")
+            + (
+                " (for JAX, enable float64 with jax.config.update('jax_enable_x64', True))"
+                if xp.__name__.startswith("jax")
+                else ""
+            )
         )
     _cache[key] = (compute, result)  # one atomic store: a race only computes the same entry twice
     return compute, result

@@ -29,7 +29,9 @@ __all__ = [
 DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 
-def _fail(arg: str, requirement: str, value: object, error: type[Exception] = ValueError) -> Exception:
+def _fail(
+    arg: str, requirement: str, value: object, error: type[Exception] = ValueError
+) -> Exception:
     return error(f"Argument `{arg}` must be {requirement}. Received: {arg}={value!r}")
 
 
@@ -135,7 +137,9 @@ def one_of(arg: str, value: object, choices: Sequence[str]) -> str:
 
 def numbers_sequence(arg: str, value: object, *, min_length: int = 0) -> tuple[int | float, ...]:
     """A list or tuple (or 1-d array) of finite numbers."""
-    if isinstance(value, (str, bytes, dict)) or not isinstance(value, (Sequence, *_array_types(value))):
+    if isinstance(value, (str, bytes, dict)) or not isinstance(
+        value, (Sequence, *_array_types(value))
+    ):
         raise _fail(arg, "a list of numbers", value, TypeError)
     items: list[Any] = list(value)  # type: ignore[call-overload]
     if len(items) < min_length:

@@ -154,7 +154,9 @@ def to_json(schedule: LearningRateSchedule, **kwargs: Any) -> str:
 
 
 def _reject_constant(token: str) -> Any:
-    raise ConfigError(f"JSON token {token} is not a finite number; configs hold finite numbers only")
+    raise ConfigError(
+        f"JSON token {token} is not a finite number; configs hold finite numbers only"
+    )
 
 
 def from_json(text: str | bytes) -> LearningRateSchedule:
@@ -230,8 +232,11 @@ def _resolve(data: dict[str, Any], path: str) -> type[LearningRateSchedule]:
     class_name = data.get("class_name")
     registered_name = data.get("registered_name")
     module = data.get("module")
-    for key, value in (("class_name", class_name), ("registered_name", registered_name),
-                       ("module", module)):
+    for key, value in (
+        ("class_name", class_name),
+        ("registered_name", registered_name),
+        ("module", module),
+    ):
         if value is not None and not isinstance(value, str):
             raise ConfigError(f"{path}.{key}: must be a string. Received: {_short(value)}")
     if class_name is None:
@@ -276,14 +281,11 @@ def _check_params(
                     f"expected some of {sorted(names)}"
                 )
         for f in fields:
-            required = (
-                f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-            )
+            required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
             if required and f.name not in params:
                 raise ConfigError(f"{path}: missing key {f.name!r} for {cls.__name__}")
     return {
-        key: _check_value(value, depth=depth, path=f"{path}.{key}")
-        for key, value in params.items()
+        key: _check_value(value, depth=depth, path=f"{path}.{key}") for key, value in params.items()
     }
 
 
@@ -304,8 +306,7 @@ def _check_value(value: Any, *, depth: int, path: str) -> Any:
         if depth > MAX_DEPTH:
             raise ConfigError(f"{path}: lists nested deeper than {MAX_DEPTH} levels")
         return [
-            _check_value(item, depth=depth + 1, path=f"{path}[{i}]")
-            for i, item in enumerate(value)
+            _check_value(item, depth=depth + 1, path=f"{path}[{i}]") for i, item in enumerate(value)
         ]
     raise ConfigError(
         f"{path}: {type(value).__name__} is not a JSON value. Received: {_short(value)}"

@@ -73,8 +73,8 @@ class LearningRateSchedule:
         """
         for key, value in values.items():
             object.__setattr__(self, key, value)
-        if "name" in {f.name for f in dataclasses.fields(self)}:  # type: ignore[arg-type]
-            object.__setattr__(self, "name", _validate.name(getattr(self, "name")))
+        if hasattr(self, "name"):
+            object.__setattr__(self, "name", _validate.name(getattr(self, "name", None)))
         dtype = _validate.dtype_name(getattr(self, "dtype", None)) or dtype_from
         object.__setattr__(self, "dtype", dtype)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +50,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
                 "The length of `values` must be one more than the length of `boundaries`. "
                 f"Received: boundaries={list(boundaries)!r}, values={list(values)!r}"
             )
-        for before, after in zip(boundaries, boundaries[1:]):
+        for before, after in itertools.pairwise(boundaries):
             if after < before:
                 raise ValueError(
                     "Argument `boundaries` must be sorted in non-decreasing order. "
@@ -64,7 +65,6 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
         result = xp.where(step == step, self.values[0], step)  # a NaN step stays NaN
-        for boundary, value in zip(self.boundaries, self.values[1:]):
+        for boundary, value in zip(self.boundaries, self.values[1:], strict=True):
             result = xp.where(step > boundary, value, result)
         return result
-
