@@ -107,8 +107,10 @@ def test_staircase_constant_within_interval(lr: float, period: int, rate: float,
 def test_monotone_after_warmup(schedule: Any, ts: list[int]) -> None:
     """Every Keras decay but SGDR is non-increasing (after a CosineDecay warmup, which rises)."""
     begin = getattr(schedule, "warmup_steps", 0) if getattr(schedule, "warmup_target", None) else 0
-    if isinstance(schedule, PolynomialDecay) and schedule.cycle:
-        return  # each cycle restarts from a higher value
+    if isinstance(schedule, PolynomialDecay) and (
+        schedule.cycle or schedule.end_learning_rate > schedule.initial_learning_rate
+    ):
+        return  # each cycle restarts from a higher value; or it rises to its end value
     if isinstance(schedule, PiecewiseConstantDecay) and list(schedule.values) != sorted(
         schedule.values, reverse=True
     ):

@@ -19,8 +19,11 @@ from lrschedule.registry import (
     to_json,
 )
 from lrschedule.schedule import LearningRateSchedule
+from lrschedule.schedules.composite import Product, Sequential, Warmup
 from lrschedule.schedules.cosine import CosineDecay, CosineDecayRestarts
 from lrschedule.schedules.exponential import ExponentialDecay, InverseTimeDecay
+from lrschedule.schedules.interpolate import PiecewiseInterpolate
+from lrschedule.schedules.linear import Constant, Linear
 from lrschedule.schedules.piecewise import PiecewiseConstantDecay
 from lrschedule.schedules.polynomial import PolynomialDecay
 
@@ -28,13 +31,19 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError",
+    "Constant",
     "CosineDecay",
     "CosineDecayRestarts",
     "ExponentialDecay",
     "InverseTimeDecay",
     "LearningRateSchedule",
+    "Linear",
     "PiecewiseConstantDecay",
+    "PiecewiseInterpolate",
     "PolynomialDecay",
+    "Product",
+    "Sequential",
+    "Warmup",
     "__version__",
     "deserialize",
     "from_json",

@@ -24,6 +24,8 @@ __all__ = [
     "one_of",
     "positive",
     "rate",
+    "schedule",
+    "schedules",
 ]
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")
@@ -145,6 +147,24 @@ def numbers_sequence(arg: str, value: object, *, min_length: int = 0) -> tuple[i
     if len(items) < min_length:
         raise _fail(arg, f"a list of at least {min_length} numbers", value)
     return tuple(finite(f"{arg}[{i}]", item) for i, item in enumerate(items))
+
+
+def schedule(arg: str, value: object) -> Any:
+    """A :class:`~lrschedule.LearningRateSchedule`."""
+    from lrschedule.schedule import LearningRateSchedule
+
+    if isinstance(value, LearningRateSchedule):
+        return value
+    raise _fail(arg, "a LearningRateSchedule", value, TypeError)
+
+
+def schedules(arg: str, value: object, *, min_length: int = 0) -> tuple[Any, ...]:
+    """A list or tuple of schedules."""
+    if isinstance(value, (str, bytes, dict)) or not isinstance(value, Sequence):
+        raise _fail(arg, "a list of schedules", value, TypeError)
+    if len(value) < min_length:
+        raise _fail(arg, f"a list of at least {min_length} schedules", value)
+    return tuple(schedule(f"{arg}[{i}]", item) for i, item in enumerate(value))
 
 
 def _array_types(value: object) -> tuple[type, ...]:

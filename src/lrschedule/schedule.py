@@ -106,11 +106,31 @@ class LearningRateSchedule:
         """Build a schedule from ``get_config()``'s output (nested schedules as serialized dicts)."""
         from lrschedule.registry import deserialize
 
-        kwargs = {
-            key: deserialize(value) if isinstance(value, dict) else value
-            for key, value in config.items()
-        }
-        return cls(**kwargs)
+        def load(value: Any) -> Any:
+            if isinstance(value, dict):
+                return deserialize(value)
+            if isinstance(value, list):
+                return [load(item) for item in value]
+            return value
+
+        return cls(**{key: load(value) for key, value in config.items()})
+
+    # -- arithmetic -------------------------------------------------------------------------------
+
+    def __mul__(self, other: object) -> LearningRateSchedule:
+        """``schedule * number`` or ``schedule * schedule``: a :class:`~lrschedule.Product`."""
+        from lrschedule.schedules.composite import Product
+
+        if isinstance(other, bool) or not isinstance(other, (LearningRateSchedule, int, float)):
+            return NotImplemented
+        return Product((*_factors(self), *_factors(other)))
+
+    def __rmul__(self, other: object) -> LearningRateSchedule:
+        from lrschedule.schedules.composite import Product
+
+        if isinstance(other, bool) or not isinstance(other, (int, float)):
+            return NotImplemented
+        return Product((*_factors(other), *_factors(self)))
 
     def __repr__(self) -> str:
         if not dataclasses.is_dataclass(self):
@@ -122,6 +142,15 @@ class LearningRateSchedule:
                 continue
             parts.append(f"{field.name}={value!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def _factors(value: Any) -> tuple[Any, ...]:
+    """The factors of a product (flattened, so ``a * b * c`` is one product of three)."""
+    from lrschedule.schedules.composite import Product
+
+    if isinstance(value, Product) and value.dtype is None:
+        return tuple(value.factors)
+    return (value,)
 
 
 def _to_json(value: Any) -> Any:

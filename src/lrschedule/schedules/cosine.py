@@ -14,7 +14,7 @@ from typing import Any
 
 from lrschedule import _validate
 from lrschedule.registry import _register_builtin
-from lrschedule.schedule import LearningRateSchedule
+from lrschedule.schedule import OMIT_AT_DEFAULT, LearningRateSchedule
 
 __all__ = ["CosineDecay", "CosineDecayRestarts"]
 
@@ -28,7 +28,8 @@ def _half_cosine(xp: Any, remaining: Any, length: Any) -> Any:
 @_register_builtin
 @dataclass(frozen=True, repr=False)
 class CosineDecay(LearningRateSchedule):
-    r"""Cosine decay with optional linear warmup, as Keras 3's ``keras.optimizers.schedules.CosineDecay``.
+    r"""Cosine decay with optional linear warmup, as Keras 3's ``keras.optimizers.schedules.CosineDecay``
+    and optax's ``cosine_decay_schedule`` (whose ``exponent`` raises the half cosine to a power).
 
     Without ``warmup_target``:
 
@@ -58,6 +59,8 @@ class CosineDecay(LearningRateSchedule):
             as in Keras).
         warmup_steps: :math:`W \ge 0`.
         dtype: the result dtype; see :class:`~lrschedule.ExponentialDecay`.
+        exponent: :math:`e \ge 0`: the half cosine :math:`\tfrac12(1 + \cos\ldots)` is raised to
+            this power (optax's ``exponent``; keyword-only, in the config only when not 1).
 
     >>> schedule = CosineDecay(0.0, decay_steps=100, warmup_target=0.1, warmup_steps=10)
     >>> [round(float(schedule(t)), 6) for t in (0, 5, 10, 60, 110, 500)]
@@ -71,6 +74,7 @@ class CosineDecay(LearningRateSchedule):
     warmup_target: float | None = None
     warmup_steps: float = 0
     dtype: str | None = field(default=None, kw_only=True)
+    exponent: float = field(default=1.0, kw_only=True, metadata={OMIT_AT_DEFAULT: True})
 
     def __post_init__(self) -> None:
         rate, dtype = _validate.rate("initial_learning_rate", self.initial_learning_rate)
@@ -81,12 +85,15 @@ class CosineDecay(LearningRateSchedule):
             alpha=float(_validate.finite("alpha", self.alpha)),
             warmup_target=None if target is None else _validate.rate("warmup_target", target)[0],
             warmup_steps=_validate.non_negative("warmup_steps", self.warmup_steps),
+            exponent=float(_validate.non_negative("exponent", self.exponent)),
             dtype_from=dtype,
         )
 
     def _decay(self, xp: Any, step: Any, peak: float) -> Any:
         remaining = self.decay_steps - xp.clip(step, max=self.decay_steps)
         cosine = _half_cosine(xp, remaining, self.decay_steps)
+        if self.exponent != 1.0:
+            cosine = xp.pow(cosine, self.exponent)
         return peak * ((1.0 - self.alpha) * cosine + self.alpha)
 
     def _evaluate(self, xp: Any, step: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 
 from lrschedule import _validate
 from lrschedule.registry import _register_builtin
-from lrschedule.schedule import LearningRateSchedule
+from lrschedule.schedule import OMIT_AT_DEFAULT, LearningRateSchedule
 
 __all__ = ["ExponentialDecay", "InverseTimeDecay"]
 
@@ -16,13 +16,18 @@ __all__ = ["ExponentialDecay", "InverseTimeDecay"]
 @_register_builtin
 @dataclass(frozen=True, repr=False)
 class ExponentialDecay(LearningRateSchedule):
-    r"""Exponential decay, as Keras 3's ``keras.optimizers.schedules.ExponentialDecay``.
+    r"""Exponential decay, as Keras 3's ``keras.optimizers.schedules.ExponentialDecay`` and optax's
+    ``exponential_decay``.
 
     .. math::
 
-        \eta(t) = \eta_0 \cdot r^{t / T}
+        \eta(t) = \eta_0 \cdot r^{t' / T}
         \qquad \text{or, with } \texttt{staircase}, \qquad
-        \eta(t) = \eta_0 \cdot r^{\lfloor t / T \rfloor}
+        \eta(t) = \eta_0 \cdot r^{\lfloor t' / T \rfloor},
+        \qquad t' = \max(t - t_b, 0)
+
+    optionally bounded by ``end_learning_rate`` (a floor when :math:`r < 1`, a ceiling when
+    :math:`r > 1`, as in optax).
 
     Args:
         initial_learning_rate: :math:`\eta_0`, a finite number (a Python float, or an array or NumPy
@@ -32,13 +37,17 @@ class ExponentialDecay(LearningRateSchedule):
         staircase: decay in whole periods of ``decay_steps``.
         name: kept in the config, as in Keras.
         dtype: the result dtype (``"float16"``, ``"bfloat16"``, ``"float32"``, ``"float64"``).
+        transition_begin: :math:`t_b \ge 0`, steps to hold ``initial_learning_rate`` before decaying
+            (optax's ``transition_begin``; keyword-only, in the config only when not 0).
+        end_learning_rate: the bound, or ``None`` (optax's ``end_value``; keyword-only, in the
+            config only when set).
 
     >>> import numpy as np
     >>> schedule = ExponentialDecay(0.1, decay_steps=1000, decay_rate=0.96)
     >>> float(schedule(1000))
     0.096
     >>> schedule(np.array([0, 1000, 2000]))
-    array([0.1   , 0.096 , 0.0922])
+    array([0.1    , 0.096  , 0.09216])
     """
 
     initial_learning_rate: float
@@ -47,23 +56,36 @@ class ExponentialDecay(LearningRateSchedule):
     staircase: bool = False
     name: str | None = "ExponentialDecay"
     dtype: str | None = field(default=None, kw_only=True)
+    transition_begin: float = field(default=0, kw_only=True, metadata={OMIT_AT_DEFAULT: True})
+    end_learning_rate: float | None = field(
+        default=None, kw_only=True, metadata={OMIT_AT_DEFAULT: True}
+    )
 
     def __post_init__(self) -> None:
         rate, dtype = _validate.rate("initial_learning_rate", self.initial_learning_rate)
+        end = self.end_learning_rate
         self._set(
             initial_learning_rate=rate,
             decay_steps=_validate.positive("decay_steps", self.decay_steps),
             decay_rate=_validate.positive("decay_rate", self.decay_rate),
             staircase=_validate.boolean("staircase", self.staircase),
+            transition_begin=_validate.non_negative("transition_begin", self.transition_begin),
+            end_learning_rate=None if end is None else _validate.rate("end_learning_rate", end)[0],
             dtype_from=dtype,
         )
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
+        if self.transition_begin:
+            step = xp.clip(step - self.transition_begin, min=0.0)
         p = step / self.decay_steps
         if self.staircase:
             p = xp.floor(p)
         # exp(p * log(r)) is as accurate as pow(r, p) (both carry p's rounding) and faster.
-        return self.initial_learning_rate * xp.exp(p * math.log(self.decay_rate))
+        value = self.initial_learning_rate * xp.exp(p * math.log(self.decay_rate))
+        end = self.end_learning_rate
+        if end is not None:
+            value = xp.clip(value, min=end) if self.decay_rate < 1 else xp.clip(value, max=end)
+        return value
 
 
 @_register_builtin

@@ -7,7 +7,7 @@ from typing import Any
 
 from lrschedule import _validate
 from lrschedule.registry import _register_builtin
-from lrschedule.schedule import LearningRateSchedule
+from lrschedule.schedule import OMIT_AT_DEFAULT, LearningRateSchedule
 
 __all__ = ["PolynomialDecay"]
 
@@ -15,7 +15,8 @@ __all__ = ["PolynomialDecay"]
 @_register_builtin
 @dataclass(frozen=True, repr=False)
 class PolynomialDecay(LearningRateSchedule):
-    r"""Polynomial decay, as Keras 3's ``keras.optimizers.schedules.PolynomialDecay``.
+    r"""Polynomial decay, as Keras 3's ``keras.optimizers.schedules.PolynomialDecay`` and optax's
+    ``polynomial_schedule``.
 
     .. math::
 
@@ -33,6 +34,9 @@ class PolynomialDecay(LearningRateSchedule):
         cycle: restart the decay after each ``decay_steps``.
         name: kept in the config, as in Keras.
         dtype: the result dtype; see :class:`~lrschedule.ExponentialDecay`.
+        transition_begin: steps to hold ``initial_learning_rate`` before decaying, so that
+            :math:`t` above is :math:`\max(t - t_b, 0)` (optax's ``transition_begin``;
+            keyword-only, in the config only when not 0).
 
     >>> schedule = PolynomialDecay(0.1, decay_steps=100, end_learning_rate=0.01)
     >>> [round(float(schedule(t)), 6) for t in (0, 50, 100, 200)]
@@ -46,6 +50,7 @@ class PolynomialDecay(LearningRateSchedule):
     cycle: bool = False
     name: str | None = "PolynomialDecay"
     dtype: str | None = field(default=None, kw_only=True)
+    transition_begin: float = field(default=0, kw_only=True, metadata={OMIT_AT_DEFAULT: True})
 
     def __post_init__(self) -> None:
         rate, dtype = _validate.rate("initial_learning_rate", self.initial_learning_rate)
@@ -55,10 +60,13 @@ class PolynomialDecay(LearningRateSchedule):
             end_learning_rate=_validate.rate("end_learning_rate", self.end_learning_rate)[0],
             power=float(_validate.non_negative("power", self.power)),
             cycle=_validate.boolean("cycle", self.cycle),
+            transition_begin=_validate.non_negative("transition_begin", self.transition_begin),
             dtype_from=dtype,
         )
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
+        if self.transition_begin:
+            step = xp.clip(step - self.transition_begin, min=0.0)
         if self.cycle:
             horizon = self.decay_steps * xp.clip(xp.ceil(step / self.decay_steps), min=1.0)
             remaining = (horizon - step) / horizon

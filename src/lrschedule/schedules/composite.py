@@ -1,0 +1,186 @@
+"""Schedules made of schedules: warmup, a sequence of phases, and products.
+
+A composite evaluates its parts' formulas directly, in the same call, so the whole composite runs
+as one branch-free expression (under ``jax.jit``, ``torch.compile``, on a GPU). The result dtype is
+the composite's own ``dtype``; when it is not given, the parts' common dtype if they all agree.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from lrschedule import _array, _validate
+from lrschedule.registry import _register_builtin
+from lrschedule.schedule import LearningRateSchedule
+
+__all__ = ["Product", "Sequential", "Warmup"]
+
+
+def _common_dtype(parts: tuple[Any, ...]) -> str | None:
+    dtypes = {part.dtype for part in parts if isinstance(part, LearningRateSchedule)}
+    return dtypes.pop() if len(dtypes) == 1 else None
+
+
+@_register_builtin
+@dataclass(frozen=True, repr=False)
+class Warmup(LearningRateSchedule):
+    r"""A linear warmup in front of any schedule.
+
+    .. math::
+
+        \eta(t) = \begin{cases}
+        \eta_0 + (s(0) - \eta_0)\, t / W & t < W \\
+        s(t - W) & t \ge W
+        \end{cases}
+
+    optax's ``warmup_cosine_decay_schedule(init, peak, W, decay_steps, end, exponent)`` is
+    ``Warmup(CosineDecay(peak, decay_steps - W, alpha=end / peak, exponent=exponent), W, init)``;
+    ``warmup_exponential_decay_schedule`` is ``Warmup(ExponentialDecay(peak, ...), W, init)`` and
+    ``warmup_constant_schedule(init, peak, W)`` is ``Warmup(Constant(peak), W, init)``.
+
+    Args:
+        schedule: the schedule that follows the warmup; it sees steps counted from its end.
+        warmup_steps: :math:`W \ge 0` (0: no warmup).
+        initial_learning_rate: :math:`\eta_0`, the rate at step 0.
+        dtype: the result dtype; see :class:`~lrschedule.ExponentialDecay`.
+
+    >>> from lrschedule import CosineDecay
+    >>> schedule = Warmup(CosineDecay(1.0, decay_steps=100), warmup_steps=10)
+    >>> [round(float(schedule(t)), 6) for t in (0, 5, 10, 60, 110)]
+    [0.0, 0.5, 1.0, 0.5, 0.0]
+    """
+
+    schedule: LearningRateSchedule
+    warmup_steps: float
+    initial_learning_rate: float = 0.0
+    dtype: str | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        schedule = _validate.schedule("schedule", self.schedule)
+        self._set(
+            schedule=schedule,
+            warmup_steps=_validate.non_negative("warmup_steps", self.warmup_steps),
+            initial_learning_rate=_validate.rate(
+                "initial_learning_rate", self.initial_learning_rate
+            )[0],
+            dtype_from=_common_dtype((schedule,)),
+        )
+
+    def _evaluate(self, xp: Any, step: Any) -> Any:
+        after = self.schedule._evaluate(xp, xp.clip(step - self.warmup_steps, min=0.0))
+        if self.warmup_steps == 0:
+            return after
+        start = self.initial_learning_rate
+        peak = float(self.schedule._evaluate(_array.python_math, 0.0))  # a hyperparameter
+        warmup = start + (peak - start) * (step / self.warmup_steps)
+        return xp.where(step < self.warmup_steps, warmup, after)
+
+
+@_register_builtin
+@dataclass(frozen=True, repr=False)
+class Sequential(LearningRateSchedule):
+    r"""Schedules one after another: schedule :math:`i` runs from ``boundaries[i-1]``, counting its
+    steps from there (optax's ``join_schedules``, torch's ``SequentialLR``).
+
+    .. math::
+
+        \eta(t) = s_i(t - b_{i-1}) \quad\text{for}\quad b_{i-1} \le t < b_i
+        \qquad (b_{-1} = 0)
+
+    Args:
+        schedules: :math:`n \ge 1` schedules.
+        boundaries: :math:`n - 1` strictly increasing steps ``>= 0`` where the next one starts.
+        dtype: the result dtype; see :class:`~lrschedule.ExponentialDecay`.
+
+    >>> from lrschedule import Constant, Linear
+    >>> schedule = Sequential([Linear(0.0, 1.0, 10), Constant(1.0), Linear(1.0, 0.0, 80)], [10, 20])
+    >>> [float(schedule(t)) for t in (0, 5, 10, 20, 60, 100, 1000)]
+    [0.0, 0.5, 1.0, 1.0, 0.5, 0.0, 0.0]
+    """
+
+    schedules: tuple[LearningRateSchedule, ...]
+    boundaries: tuple[float, ...]
+    dtype: str | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        schedules = _validate.schedules("schedules", self.schedules, min_length=1)
+        boundaries = _validate.numbers_sequence("boundaries", self.boundaries)
+        if len(boundaries) != len(schedules) - 1:
+            raise ValueError(
+                "The length of `boundaries` must be one less than the number of `schedules`. "
+                f"Received: {len(schedules)} schedules and boundaries={list(boundaries)!r}"
+            )
+        if boundaries and boundaries[0] < 0:
+            raise ValueError(
+                f"Argument `boundaries` must be >= 0. Received: boundaries={list(boundaries)!r}"
+            )
+        for before, after in itertools.pairwise(boundaries):
+            if not after > before:
+                raise ValueError(
+                    "Argument `boundaries` must be strictly increasing. "
+                    f"Received: boundaries={list(boundaries)!r}"
+                )
+        self._set(schedules=schedules, boundaries=boundaries, dtype_from=_common_dtype(schedules))
+
+    def _evaluate(self, xp: Any, step: Any) -> Any:
+        result = self.schedules[0]._evaluate(xp, step)
+        for boundary, schedule in zip(self.boundaries, self.schedules[1:], strict=True):
+            value = schedule._evaluate(xp, xp.clip(step - boundary, min=0.0))
+            result = xp.where(step < boundary, result, value)
+        return result
+
+
+@_register_builtin
+@dataclass(frozen=True, repr=False)
+class Product(LearningRateSchedule):
+    r"""The product of schedules and numbers, as torch's ``ChainedScheduler`` multiplies factors.
+
+    .. math:: \eta(t) = \prod_i f_i(t)
+
+    ``schedule * 0.5``, ``0.5 * schedule`` and ``schedule_a * schedule_b`` build one.
+
+    Args:
+        factors: schedules and finite numbers, at least one.
+        dtype: the result dtype; see :class:`~lrschedule.ExponentialDecay`.
+
+    >>> from lrschedule import Constant, ExponentialDecay
+    >>> schedule = ExponentialDecay(1.0, 10, 0.5) * Constant(0.2) * 0.5
+    >>> schedule
+    Product(factors=(ExponentialDecay(initial_learning_rate=1.0, decay_steps=10, decay_rate=0.5), Constant(value=0.2), 0.5))
+    >>> float(schedule(10))
+    0.05
+    """
+
+    factors: tuple[LearningRateSchedule | float, ...]
+    dtype: str | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.factors, (str, bytes)) or not hasattr(self.factors, "__iter__"):
+            raise TypeError(
+                f"Argument `factors` must be a list of schedules and numbers. "
+                f"Received: factors={self.factors!r}"
+            )
+        factors = tuple(
+            f
+            if isinstance(f, LearningRateSchedule)
+            else float(_validate.finite(f"factors[{i}]", f))
+            for i, f in enumerate(self.factors)
+        )
+        if not factors:
+            raise ValueError("Argument `factors` must not be empty. Received: factors=[]")
+        self._set(factors=factors, dtype_from=_common_dtype(factors))
+
+    def _evaluate(self, xp: Any, step: Any) -> Any:
+        scale = 1.0
+        result = None
+        for factor in self.factors:
+            if isinstance(factor, LearningRateSchedule):
+                value = factor._evaluate(xp, step)
+                result = value if result is None else result * value
+            else:
+                scale *= factor
+        if result is None:
+            return xp.where(step == step, scale, step)
+        return result if scale == 1.0 else result * scale
