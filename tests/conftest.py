@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+collect_ignore = ["golden"]  # scripts that make the golden data, run by the parity session
+
 
 @dataclass
 class Backend:

@@ -210,3 +210,146 @@ STEPS = [
     2**20 - 1,
 ]
 LARGE_STEPS = [2**24 + 1, 10**9 + 7, 2**31 - 1]
+
+
+# -- optax-style extensions and composites (issue: beyond Keras) -----------------------------------
+
+
+def shifted(reference: Reference, begin: int) -> Reference:
+    """A reference that holds its step-0 value for ``begin`` steps (optax's transition_begin)."""
+    return lambda t: reference(max(t - begin, 0))
+
+
+def bounded(reference: Reference, end: float, rate: float) -> Reference:
+    """optax's end_value: a floor when decaying, a ceiling when growing."""
+    bound = mpf(end)
+    return lambda t: max(reference(t), bound) if rate < 1 else min(reference(t), bound)
+
+
+def cosine_power(lr0: float, T: float, alpha: float, exponent: float) -> Reference:
+    def f(t: int) -> mpf:
+        half = _half_cosine(min(mpf(t), mpf(T)) / mpf(T))
+        return mpf(lr0) * ((1 - mpf(alpha)) * half ** mpf(exponent) + mpf(alpha))
+
+    return f
+
+
+def constant(value: float) -> Reference:
+    return lambda t: mpf(value)
+
+
+def linear(start: float, end: float, steps: float, begin: float = 0) -> Reference:
+    def f(t: int) -> mpf:
+        if steps == 0:
+            return mpf(start)
+        done = min(max(mpf(t) - mpf(begin), 0), mpf(steps)) / mpf(steps)
+        return mpf(start) + (mpf(end) - mpf(start)) * done
+
+    return f
+
+
+def interpolate(boundaries: Sequence[float], values: Sequence[float], kind: str) -> Reference:
+    def f(t: int) -> mpf:
+        if t <= boundaries[0]:
+            return mpf(values[0])
+        for i in range(len(boundaries) - 1):
+            if boundaries[i] <= t < boundaries[i + 1]:
+                p = (mpf(t) - boundaries[i]) / (mpf(boundaries[i + 1]) - boundaries[i])
+                a, b = mpf(values[i]), mpf(values[i + 1])
+                if kind == "linear":
+                    return a + (b - a) * p
+                return b + (a - b) / 2 * (1 + mpmath.cos(mpmath.pi * p))
+        return mpf(values[-1])
+
+    return f
+
+
+def warmup(reference: Reference, steps: int, start: float = 0.0) -> Reference:
+    def f(t: int) -> mpf:
+        if t < steps:
+            return mpf(start) + (reference(0) - mpf(start)) * mpf(t) / steps
+        return reference(t - steps)
+
+    return f
+
+
+def sequential(references: Sequence[Reference], boundaries: Sequence[int]) -> Reference:
+    def f(t: int) -> mpf:
+        begin = 0
+        for reference, boundary in zip(references, boundaries, strict=False):
+            if t < boundary:
+                return reference(t - begin)
+            begin = boundary
+        return references[-1](t - begin)
+
+    return f
+
+
+def product(*references: Reference, scale: float = 1.0) -> Reference:
+    def f(t: int) -> mpf:
+        result = mpf(scale)
+        for reference in references:
+            result *= reference(t)
+        return result
+
+    return f
+
+
+CASES += [
+    _case(
+        "exp-begin-floor",
+        L.ExponentialDecay(0.1, 100, 0.5, transition_begin=250, end_learning_rate=0.01),
+        bounded(shifted(exponential(0.1, 100, 0.5), 250), 0.01, 0.5),
+    ),
+    _case(
+        "exp-growth-ceiling",
+        L.ExponentialDecay(0.01, 10, 1.5, end_learning_rate=0.5),
+        bounded(exponential(0.01, 10, 1.5), 0.5, 1.5),
+    ),
+    _case(
+        "poly-begin",
+        L.PolynomialDecay(0.1, 500, 0.001, power=2.0, transition_begin=100),
+        shifted(polynomial(0.1, 500, 0.001, 2.0), 100),
+    ),
+    _case(
+        "cos-exponent",
+        L.CosineDecay(0.1, 1000, alpha=0.1, exponent=2.0),
+        cosine_power(0.1, 1000, 0.1, 2.0),
+    ),
+    _case("constant", L.Constant(0.25), constant(0.25)),
+    _case("linear", L.Linear(0.1, 0.001, 1000), linear(0.1, 0.001, 1000)),
+    _case("linear-begin", L.Linear(0.0, 1.0, 300, 50), linear(0.0, 1.0, 300, 50)),
+    _case("linear-zero", L.Linear(0.3, 1.0, 0), linear(0.3, 1.0, 0)),
+    _case(
+        "interp-linear",
+        L.PiecewiseInterpolate([10, 100, 1000], [0.0, 1.0, 0.01]),
+        interpolate([10, 100, 1000], [0.0, 1.0, 0.01], "linear"),
+    ),
+    _case(
+        "interp-cosine",
+        L.PiecewiseInterpolate([0, 500, 1001], [0.1, 0.2, 0.02], "cosine"),
+        interpolate([0, 500, 1001], [0.1, 0.2, 0.02], "cosine"),
+    ),
+    _case(
+        "warmup-cos",
+        L.Warmup(L.CosineDecay(1.0, 900, alpha=0.05), 100, 0.1),
+        warmup(cosine(1.0, 900, 0.05), 100, 0.1),
+    ),
+    _case(
+        "warmup-sgdr",
+        L.Warmup(L.CosineDecayRestarts(0.5, 64), 1000),
+        warmup(sgdr(0.5, 64), 1000),
+    ),
+    _case(
+        "sequential",
+        L.Sequential(
+            [L.Linear(0.0, 1.0, 100), L.CosineDecay(1.0, 400), L.Constant(0.01)], [100, 500]
+        ),
+        sequential([linear(0.0, 1.0, 100), cosine(1.0, 400), constant(0.01)], [100, 500]),
+    ),
+    _case(
+        "product",
+        L.ExponentialDecay(1.0, 1000, 0.5, staircase=True) * L.CosineDecayRestarts(1.0, 100) * 0.1,
+        product(exponential(1.0, 1000, 0.5, True), sgdr(1.0, 100), scale=0.1),
+    ),
+]

@@ -340,3 +340,88 @@ def test_unregistered_class_cannot_serialize() -> None:
 def test_deserialize_passes_schedules_through() -> None:
     s = ExponentialDecay(0.1, 10, 0.5)
     assert lrschedule.deserialize(s) is s
+
+
+def test_keras_tensor_values_and_tuples_load() -> None:
+    """Keras 3 writes array-valued hyperparameters as ``__tensor__`` dicts and keeps tuples."""
+    loaded = lrschedule.deserialize(
+        {
+            "module": KERAS_MODULE,
+            "class_name": "ExponentialDecay",
+            "config": {
+                "initial_learning_rate": {
+                    "class_name": "__tensor__",
+                    "config": {"value": 0.10000000149011612, "dtype": "float32"},
+                },
+                "decay_steps": 10,
+                "decay_rate": 0.5,
+                "staircase": False,
+                "name": "ExponentialDecay",
+            },
+            "registered_name": None,
+        }
+    )
+    assert loaded.dtype == "float32"
+    assert type(loaded(0)) is np.float32
+    assert lrschedule.deserialize(
+        {
+            "class_name": "PiecewiseConstantDecay",
+            "config": {"boundaries": (5, 10), "values": (1.0, 0.5, 0.1)},
+        }
+    ) == lrschedule.PiecewiseConstantDecay([5, 10], [1.0, 0.5, 0.1])
+    for bad in (
+        {"class_name": "__tensor__", "config": {"value": "0.1", "dtype": "float32"}},
+        {"class_name": "__tensor__", "config": {"value": 0.1, "dtype": "object"}},
+        {"class_name": "__tensor__", "config": {"value": 0.1}},
+        {"class_name": "__tensor__", "config": {"value": 0.1, "dtype": "float32"}, "x": 1},
+    ):
+        with pytest.raises(ConfigError, match="__tensor__"):
+            lrschedule.deserialize({"class_name": "Constant", "config": {"value": bad}})
+
+
+def test_nested_composites_round_trip() -> None:
+    inner = lrschedule.Sequential(
+        [lrschedule.Linear(0.0, 1.0, 10), lrschedule.CosineDecay(1.0, 90, exponent=2.0)], [10]
+    )
+    schedule = lrschedule.Warmup(inner * lrschedule.Constant(0.5) * 0.1, 5, 0.01, dtype="float32")
+    data = lrschedule.serialize(schedule)
+    json.dumps(data, allow_nan=False)
+    assert data["config"]["schedule"]["class_name"] == "Product"
+    assert lrschedule.deserialize(data) == schedule
+    assert lrschedule.from_json(lrschedule.to_json(schedule)) == schedule
+    assert type(schedule).from_config(schedule.get_config()) == schedule
+    assert pickle.loads(pickle.dumps(schedule)) == schedule
+    assert eval(repr(schedule), vars(lrschedule)) == schedule
+    probe = np.arange(0, 200, 7)
+    np.testing.assert_array_equal(lrschedule.deserialize(data)(probe), schedule(probe))
+
+
+def test_optional_arguments_appear_only_when_set() -> None:
+    assert "transition_begin" not in ExponentialDecay(0.1, 10, 0.5).get_config()
+    assert "end_learning_rate" not in ExponentialDecay(0.1, 10, 0.5).get_config()
+    assert "exponent" not in lrschedule.CosineDecay(0.1, 10).get_config()
+    config = ExponentialDecay(0.1, 10, 0.5, transition_begin=5, end_learning_rate=0.01).get_config()
+    assert config["transition_begin"] == 5
+    assert config["end_learning_rate"] == 0.01
+    assert lrschedule.CosineDecay(0.1, 10, exponent=2.0).get_config()["exponent"] == 2.0
+
+
+def test_hostile_nested_configs_are_refused() -> None:
+    good = lrschedule.serialize(lrschedule.Warmup(lrschedule.Constant(0.1), 10))
+    for evil in (
+        {"class_name": "os.system", "config": {"command": "id"}},
+        {"module": "subprocess", "class_name": "Constant", "config": {"value": 0.1}},
+        {"class_name": "Constant", "config": {"value": 0.1, "__reduce__": "os.system"}},
+        {"class_name": "Constant", "registered_name": "builtins>eval", "config": {}},
+    ):
+        hostile = copy.deepcopy(good)
+        hostile["config"]["schedule"] = evil
+        before = set(sys.modules)
+        with pytest.raises(ConfigError):
+            lrschedule.deserialize(hostile)
+        assert set(sys.modules) == before
+    nested: Any = {"class_name": "Constant", "config": {"value": 0.1}}
+    for _ in range(40):
+        nested = {"class_name": "Warmup", "config": {"schedule": nested, "warmup_steps": 1}}
+    with pytest.raises(ConfigError, match="nested deeper"):
+        lrschedule.deserialize(nested)

@@ -9,12 +9,18 @@ import numpy as np
 import pytest
 
 from lrschedule import (
+    Constant,
     CosineDecay,
     CosineDecayRestarts,
     ExponentialDecay,
     InverseTimeDecay,
+    Linear,
     PiecewiseConstantDecay,
+    PiecewiseInterpolate,
     PolynomialDecay,
+    Product,
+    Sequential,
+    Warmup,
 )
 
 nan, inf = float("nan"), float("inf")
@@ -93,6 +99,71 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("sgdr-t-mul", lambda: CosineDecayRestarts(0.1, 10, t_mul=0.5), ValueError, "t_mul=0.5"),
     ("sgdr-m-mul", lambda: CosineDecayRestarts(0.1, 10, m_mul=-1.0), ValueError, "m_mul=-1.0"),
     ("sgdr-alpha", lambda: CosineDecayRestarts(0.1, 10, alpha=inf), ValueError, "alpha=inf"),
+    (
+        "exp-begin",
+        lambda: ExponentialDecay(0.1, 10, 0.5, transition_begin=-1),
+        ValueError,
+        "transition_begin=-1",
+    ),
+    (
+        "exp-end",
+        lambda: ExponentialDecay(0.1, 10, 0.5, end_learning_rate=nan),
+        ValueError,
+        "end_learning_rate",
+    ),
+    (
+        "poly-begin",
+        lambda: PolynomialDecay(0.1, 10, transition_begin=inf),
+        ValueError,
+        "transition_begin=inf",
+    ),
+    ("cos-exponent", lambda: CosineDecay(0.1, 10, exponent=-2.0), ValueError, "exponent=-2.0"),
+    ("constant", lambda: Constant(inf), ValueError, "value=inf"),
+    ("constant-str", lambda: Constant("0.1"), TypeError, "value='0.1'"),
+    ("linear-steps", lambda: Linear(0.1, 0.0, -5), ValueError, "transition_steps=-5"),
+    ("linear-begin", lambda: Linear(0.1, 0.0, 5, -1), ValueError, "transition_begin=-1"),
+    ("interp-count", lambda: PiecewiseInterpolate([0, 10], [1.0]), ValueError, "same length"),
+    (
+        "interp-order",
+        lambda: PiecewiseInterpolate([0, 10, 10], [1.0, 2.0, 3.0]),
+        ValueError,
+        "strictly increasing",
+    ),
+    (
+        "interp-kind",
+        lambda: PiecewiseInterpolate([0], [1.0], "cubic"),
+        ValueError,
+        "interpolation='cubic'",
+    ),
+    ("interp-empty", lambda: PiecewiseInterpolate([], []), ValueError, "boundaries"),
+    ("warmup-steps", lambda: Warmup(Constant(0.1), -1), ValueError, "warmup_steps=-1"),
+    ("warmup-schedule", lambda: Warmup(0.1, 10), TypeError, "schedule=0.1"),
+    ("warmup-lr", lambda: Warmup(Constant(0.1), 10, nan), ValueError, "initial_learning_rate"),
+    (
+        "seq-count",
+        lambda: Sequential([Constant(0.1), Constant(0.2)], [1, 2]),
+        ValueError,
+        "one less",
+    ),
+    (
+        "seq-order",
+        lambda: Sequential([Constant(0.1)] * 3, [20, 10]),
+        ValueError,
+        "strictly increasing",
+    ),
+    ("seq-negative", lambda: Sequential([Constant(0.1)] * 2, [-1]), ValueError, ">= 0"),
+    ("seq-empty", lambda: Sequential([], []), ValueError, "schedules"),
+    (
+        "seq-not-schedule",
+        lambda: Sequential([Constant(0.1), 0.2], [10]),
+        TypeError,
+        r"schedules\[1\]",
+    ),
+    ("product-empty", lambda: Product([]), ValueError, "factors"),
+    ("product-nan", lambda: Product([Constant(0.1), nan]), ValueError, r"factors\[1\]"),
+    ("product-str", lambda: Product([Constant(0.1), "x"]), TypeError, r"factors\[1\]"),
+    ("mul-str", lambda: Constant(0.1) * "x", TypeError, "multiply"),
+    ("mul-bool", lambda: True * Constant(0.1), TypeError, "unsupported operand"),
 ]
 
 

@@ -300,9 +300,11 @@ def _check_value(value: Any, *, depth: int, path: str) -> Any:
         if not math.isfinite(value):
             raise ConfigError(f"{path}: must be a finite number. Received: {value!r}")
         return value
+    if isinstance(value, dict) and value.get("class_name") == "__tensor__":
+        return _keras_tensor(value, path)
     if isinstance(value, dict):  # a nested schedule
         return _deserialize(value, depth=depth + 1, path=path)
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):  # Keras's in-memory configs keep tuples
         if depth > MAX_DEPTH:
             raise ConfigError(f"{path}: lists nested deeper than {MAX_DEPTH} levels")
         return [
@@ -311,6 +313,36 @@ def _check_value(value: Any, *, depth: int, path: str) -> Any:
     raise ConfigError(
         f"{path}: {type(value).__name__} is not a JSON value. Received: {_short(value)}"
     )
+
+
+_TENSOR_DTYPES = ("float16", "float32", "float64")
+
+
+def _keras_tensor(value: dict[str, Any], path: str) -> Any:
+    """Keras 3's form of a scalar array hyperparameter: ``{"class_name": "__tensor__", "config":
+    {"value": 0.1, "dtype": "float32"}}`` -> a NumPy scalar, whose dtype the schedule keeps."""
+    import numpy as np
+
+    config = value.get("config")
+    if (
+        set(value) - {"class_name", "config", "module", "registered_name"}
+        or not isinstance(config, dict)
+        or set(config) != {"value", "dtype"}
+    ):
+        raise ConfigError(f"{path}: malformed '__tensor__' value. Received: {_short(value)}")
+    number, dtype = config["value"], config["dtype"]
+    if isinstance(number, bool) or not isinstance(number, (int, float)):
+        raise ConfigError(
+            f"{path}: a '__tensor__' value must be a number. Received: {_short(number)}"
+        )
+    if not math.isfinite(number):
+        raise ConfigError(f"{path}: must be a finite number. Received: {number!r}")
+    if dtype not in _TENSOR_DTYPES:
+        raise ConfigError(
+            f"{path}: a '__tensor__' dtype must be one of {list(_TENSOR_DTYPES)}. "
+            f"Received: {_short(dtype)}"
+        )
+    return np.asarray(number, dtype=dtype)[()]
 
 
 def _short(value: Any) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from make import Case, edge_steps
 
-import lrschedule as L
+import lrschedule as L  # noqa: N812
 
 
 def version() -> str:

@@ -81,11 +81,17 @@ class ExponentialDecay(LearningRateSchedule):
         if self.staircase:
             p = xp.floor(p)
         # exp(p * log(r)) is as accurate as pow(r, p) (both carry p's rounding) and faster.
-        value = self.initial_learning_rate * xp.exp(p * math.log(self.decay_rate))
-        end = self.end_learning_rate
-        if end is not None:
-            value = xp.clip(value, min=end) if self.decay_rate < 1 else xp.clip(value, max=end)
-        return value
+        exponent = p * math.log(self.decay_rate)
+        lr0, end = self.initial_learning_rate, self.end_learning_rate
+        if end is None:
+            return lr0 * xp.exp(exponent)
+        if self.decay_rate < 1:
+            return xp.clip(lr0 * xp.exp(exponent), min=end)
+        # Growth up to a ceiling: stop the exponent where the ceiling is reached, so that exp
+        # cannot overflow on the way.
+        ratio = end / lr0 if lr0 else 1.0
+        exponent = xp.clip(exponent, max=math.log(ratio) if ratio > 1 else 0.0)
+        return xp.clip(lr0 * xp.exp(exponent), max=end)
 
 
 @_register_builtin
