@@ -51,8 +51,9 @@ for _backend in ("numpy", "strict", "torch", "jax", "dask", "cupy"):
 
 @nox.session(python=None)
 def parity(session: nox.Session) -> None:
-    """Compare every Keras-family schedule against Keras 3 itself (numpy and torch Keras backends)."""
-    session.install("-e", ".[test]", "keras", TORCH)
+    """Compare against the peers themselves: Keras 3 (numpy and torch backends) directly, and
+    optax, torch.optim and transformers through golden values recomputed in this session."""
+    session.install("-e", ".[test]", TORCH, "keras", "jax", "optax", "transformers")
     for keras_backend in ("numpy", "torch"):
         session.run(
             "pytest",
@@ -64,6 +65,16 @@ def parity(session: nox.Session) -> None:
             "tests/test_parity.py",
             env={"KERAS_BACKEND": keras_backend, "LRSCHEDULE_TEST_BACKENDS": "numpy"},
         )
+    fresh = session.create_tmp() + "/golden"
+    session.run("python", "tests/golden/make.py", "--out", fresh)
+    session.run(
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/test_golden.py",
+        env={"LRSCHEDULE_GOLDEN_DIR": fresh, "LRSCHEDULE_TEST_BACKENDS": "numpy,torch,jax"},
+    )
 
 
 @nox.session(python=None)
