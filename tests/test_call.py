@@ -195,3 +195,18 @@ def test_no_host_round_trip_in_formula() -> None:
     steps = np.arange(5).view(Opaque)
     for case_schedule in (SCHEDULE, PiecewiseConstantDecay([1], [1.0, 2.0])):
         assert case_schedule(steps).shape == (5,)
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_large_numpy_steps_are_chunked_identically(case: Case) -> None:
+    """Large NumPy steps run in cache-sized chunks: same values, shape and dtype as small calls."""
+    from lrschedule import _array
+
+    steps = np.arange(-7, 3 * _array.CHUNK + 11, dtype=np.int32)[::-1].reshape(-1, 3)
+    whole = case.schedule(steps)
+    assert whole.shape == steps.shape
+    assert whole.dtype == np.float64
+    pieces = np.concatenate([case.schedule(row) for row in steps])
+    np.testing.assert_array_equal(whole.reshape(-1), pieces)
+    as_float32 = type(case.schedule).from_config({**case.schedule.get_config(), "dtype": "float32"})
+    assert as_float32(steps).dtype == np.float32

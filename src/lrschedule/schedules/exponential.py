@@ -77,11 +77,11 @@ class ExponentialDecay(LearningRateSchedule):
     def _evaluate(self, xp: Any, step: Any) -> Any:
         if self.transition_begin:
             step = xp.clip(step - self.transition_begin, min=0.0)
-        p = step / self.decay_steps
-        if self.staircase:
-            p = xp.floor(p)
         # exp(p * log(r)) is as accurate as pow(r, p) (both carry p's rounding) and faster.
-        exponent = p * math.log(self.decay_rate)
+        if self.staircase:
+            exponent = xp.floor(step / self.decay_steps) * math.log(self.decay_rate)
+        else:
+            exponent = step * (math.log(self.decay_rate) / self.decay_steps)
         lr0, end = self.initial_learning_rate, self.end_learning_rate
         if end is None:
             return lr0 * xp.exp(exponent)
