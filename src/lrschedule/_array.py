@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -138,24 +139,22 @@ python_math = _PythonMath()
 """The namespace a formula sees for Python and NumPy scalar steps: IEEE semantics throughout."""
 
 
-class _RawMath(_PythonMath):
-    """:mod:`math`'s own functions, which raise on overflow and domain errors instead of returning
-    inf or NaN: the fastest path for the usual finite step, retried with :data:`python_math`
-    whenever they raise."""
-
-    floor = staticmethod(math.floor)
-    ceil = staticmethod(math.ceil)
-    round = staticmethod(round)
-    sin = staticmethod(math.sin)
-    cos = staticmethod(math.cos)
-    exp = staticmethod(math.exp)
-    log = staticmethod(math.log)
-    log1p = staticmethod(math.log1p)
-    sqrt = staticmethod(math.sqrt)
-    pow = staticmethod(math.pow)
-
-
-_raw_math = _RawMath()
+_raw_math: Any = types.SimpleNamespace(
+    **{name: getattr(python_math, name) for name in dir(_PythonMath) if not name.startswith("_")},
+    floor=math.floor,
+    ceil=math.ceil,
+    round=round,
+    sin=math.sin,
+    cos=math.cos,
+    exp=math.exp,
+    log=math.log,
+    log1p=math.log1p,
+    sqrt=math.sqrt,
+    pow=math.pow,
+)
+""":mod:`math`'s own functions, which raise on overflow and domain errors instead of returning inf
+or NaN: the fastest path for the usual finite step, retried with :data:`python_math` whenever one
+raises."""
 
 
 def scalar_value(formula: Formula, step: Any) -> float:
