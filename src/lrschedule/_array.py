@@ -140,17 +140,19 @@ python_math = _PythonMath()
 
 
 _raw_math: Any = types.SimpleNamespace(
-    **{name: getattr(python_math, name) for name in dir(_PythonMath) if not name.startswith("_")},
-    floor=math.floor,
-    ceil=math.ceil,
-    round=round,
-    sin=math.sin,
-    cos=math.cos,
-    exp=math.exp,
-    log=math.log,
-    log1p=math.log1p,
-    sqrt=math.sqrt,
-    pow=math.pow,
+    **{
+        **{name: getattr(python_math, name) for name in dir(_PythonMath) if name[0] != "_"},
+        "floor": math.floor,
+        "ceil": math.ceil,
+        "round": round,
+        "sin": math.sin,
+        "cos": math.cos,
+        "exp": math.exp,
+        "log": math.log,
+        "log1p": math.log1p,
+        "sqrt": math.sqrt,
+        "pow": math.pow,
+    }
 )
 """:mod:`math`'s own functions, which raise on overflow and domain errors instead of returning inf
 or NaN: the fastest path for the usual finite step, retried with :data:`python_math` whenever one
