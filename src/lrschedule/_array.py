@@ -267,11 +267,11 @@ def _compute_step(xp: Any, step: Any, compute: Any) -> Any:
     The cast comes first, so unsigned and narrow integer steps cannot wrap around. NumPy and CuPy
     do both in one pass (a ufunc with ``dtype=``), the slowest part of a large vectorized call.
     """
-    import array_api_compat
-
-    if array_api_compat.is_numpy_namespace(xp) or array_api_compat.is_cupy_namespace(xp):
-        module = sys.modules["cupy" if array_api_compat.is_cupy_namespace(xp) else "numpy"]
-        return module.maximum(step, 0.0, dtype=compute)
+    if isinstance(step, np.ndarray):
+        return np.maximum(step, 0.0, dtype=compute)
+    cupy = sys.modules.get("cupy")
+    if cupy is not None and isinstance(step, cupy.ndarray):
+        return cupy.maximum(step, 0.0, dtype=compute)
     return xp.clip(xp.astype(step, compute, copy=False), min=0.0)
 
 
