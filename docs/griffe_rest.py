@@ -5,7 +5,8 @@ reStructuredText constructs that Markdown does not know. Before mkdocstrings ren
 this rewrites, outside fenced code:
 
 * a bare doctest (a paragraph starting with ``>>>``) into a fenced ``pycon`` block;
-* a ``.. math::`` directive and its indented body into a ``$$ ... $$`` block (pymdownx.arithmatex);
+* a ``.. math::`` directive (its indented body, or the rest of its line) into a ``$$ ... $$`` block
+  (pymdownx.arithmatex);
 * ``:math:`x``` into ``\\(x\\)`` (pymdownx.arithmatex);
 * ``:class:`~lrschedule.X``` (and ``:func:``, ``:data:``, ...) into a link to ``lrschedule.X`` when
   ``X`` is a public name, else into inline code.
@@ -52,18 +53,20 @@ def _rewrite_blocks(text: str) -> str:
                 out.append(lines[i])
                 i += 1
             out.append(f"{pad}```")
-        elif stripped == ".. math::":
+        elif stripped.startswith(".. math::"):
             pad = line[: _indent(line)]
             i += 1
-            body: list[str] = []
+            inline = stripped[len(".. math::") :].strip()
+            body: list[str] = [pad + "    " + inline] if inline else []
             while i < len(lines) and (not lines[i].strip() or _indent(lines[i]) > len(pad)):
                 body.append(lines[i])
                 i += 1
-            while body and not body[-1].strip():
-                body.pop()
-            depth = min(_indent(b) for b in body if b.strip())
+            body = [b for b in body if b.strip()]
+            if not body:
+                continue
+            depth = min(_indent(b) for b in body)
             out.append(f"{pad}$$")
-            out.extend(pad + b[depth:] for b in body if b.strip())
+            out.extend(pad + b[depth:] for b in body)
             out.append(f"{pad}$$")
             out.append("")
         else:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import os
 import re
 import sys
 import traceback
@@ -41,14 +42,11 @@ class Block:
 
 def _language(info: str) -> tuple[str, set[str]]:
     """The language and the classes of a fence's info string: 'python {.no-run}', '{.python .x}'."""
-    info = info.strip()
-    attrs = re.search(r"\{([^}]*)\}", info)
-    classes = {c[1:] for c in attrs.group(1).split() if c.startswith(".")} if attrs else set()
-    word = info.split("{", 1)[0].strip().split()
-    if word:
-        return word[0].lower(), classes
-    language = next((c for c in (attrs.group(1).split() if attrs else []) if c.startswith(".")), "")
-    return language[1:].lower(), classes - {language[1:]}
+    word, _, attrs = info.partition("{")
+    classes = [c[1:] for c in attrs.rstrip("} \t").split() if c.startswith(".")]
+    if word.strip():
+        return word.split()[0].lower(), set(classes)
+    return (classes[0].lower(), set(classes[1:])) if classes else ("", set())
 
 
 def _blocks(path: Path) -> Iterator[Block]:
@@ -69,8 +67,10 @@ def _blocks(path: Path) -> Iterator[Block]:
             if closing.startswith(fence) and closing == fence[0] * len(closing):
                 break
             i += 1
-        body = [line[len(indent):] if line.startswith(indent) else line.lstrip()
-                for line in lines[start:i]]
+        body = [
+            line[len(indent) :] if line.startswith(indent) else line.lstrip()
+            for line in lines[start:i]
+        ]
         i += 1
         if language in ("python", "py"):
             yield Block(page, start + 1, "\n".join(body) + "\n", run="no-run" not in classes)
@@ -115,13 +115,15 @@ def _used(tree: ast.AST) -> set[str]:
 
 def _names_cuda_device(tree: ast.AST) -> bool:
     for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if _CUDA_DEVICE.match(node.value):
-                return True
+        if isinstance(node, ast.Constant) and _CUDA_DEVICE.match(str(node.value)):
+            return True
         # x.cuda() moves to the GPU; torch.cuda.is_available() only asks.
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if node.func.attr == "cuda":
-                return True
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "cuda"
+        ):
+            return True
     return False
 
 
@@ -164,6 +166,7 @@ class _Page:
     directory: Path
     outcomes: list[tuple[str, str]] = field(default_factory=list)  # (outcome, detail) per block
     skipped_names: dict[str, int] = field(default_factory=dict)  # name -> line of the skipped block
+    reported: set[int] = field(default_factory=set)  # blocks whose own test has run
 
 
 _state: dict[str, _Page] = {}
@@ -179,10 +182,15 @@ def _global_settings() -> dict[str, Any]:
 
 
 def _restore(settings: dict[str, Any]) -> None:
+    """Put back the settings from before a block (their defaults if the block imported the library)."""
     if "jax" in sys.modules:
-        sys.modules["jax"].config.update("jax_enable_x64", settings.get("jax_enable_x64", False))
-    if "torch" in sys.modules and "torch_default_dtype" in settings:
-        sys.modules["torch"].set_default_dtype(settings["torch_default_dtype"])
+        default = os.environ.get("JAX_ENABLE_X64", "").lower() in ("1", "true")
+        x64 = settings.get("jax_enable_x64", default)
+        if bool(sys.modules["jax"].config.jax_enable_x64) != x64:
+            sys.modules["jax"].config.update("jax_enable_x64", x64)
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        torch.set_default_dtype(settings.get("torch_default_dtype", torch.float32))
 
 
 def _execute(page: _Page, block: Block, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
@@ -192,7 +200,7 @@ def _execute(page: _Page, block: Block, monkeypatch: pytest.MonkeyPatch) -> tupl
         return "fail", f"syntax error: {exc}"
     reason = _missing(tree)
     if reason is None:
-        needs = _used(tree) - set(vars(page.module))
+        needs = _used(tree) - _bound(tree) - set(vars(page.module))
         lines = sorted({page.skipped_names[n] for n in needs if n in page.skipped_names})
         if lines:
             reason = f"uses names from the skipped block at line {lines[0]}"
@@ -237,14 +245,20 @@ def test_docs_block(
     ours = [b for b in BLOCKS if b.page == block.page]
     index = ours.index(block)
     while len(page.outcomes) <= index:  # run the earlier blocks first, each once
-        previous = ours[len(page.outcomes)]
-        failed = next((b for b, (o, _) in zip(ours, page.outcomes) if o == "fail"), None)
-        if failed is not None:
-            page.outcomes.append(("fail", f"not run: the block at line {failed.line} failed"))
-        else:
-            page.outcomes.append(_execute(page, previous, monkeypatch))
+        page.outcomes.append(_execute(page, ours[len(page.outcomes)], monkeypatch))
+        if page.outcomes[-1][0] == "fail":
+            break
+    failed = next((i for i, (o, _) in enumerate(page.outcomes[:index]) if o == "fail"), None)
+    if failed is not None:
+        # One failure per root cause: a later block of the page is only skipped, unless the
+        # failed block's own test was not selected (pytest -k), in which case this one reports it.
+        where = f"{block.page}:{block.line}: not run: the block at line {ours[failed].line} failed"
+        if failed in page.reported:
+            pytest.skip(where)
+        pytest.fail(f"{where}:\n{page.outcomes[failed][1]}", pytrace=False)
+    page.reported.add(index)
     outcome, detail = page.outcomes[index]
     if outcome == "skip":
-        pytest.skip(detail)
+        pytest.skip(f"{block.page}:{block.line}: {detail}")
     if outcome == "fail":
         pytest.fail(f"{block.page}:{block.line}:\n{detail}", pytrace=False)
