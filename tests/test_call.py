@@ -210,3 +210,19 @@ def test_large_numpy_steps_are_chunked_identically(case: Case) -> None:
     np.testing.assert_array_equal(whole.reshape(-1), pieces)
     as_float32 = type(case.schedule).from_config({**case.schedule.get_config(), "dtype": "float32"})
     assert as_float32(steps).dtype == np.float32
+
+
+def test_numpy_float64_learning_rate_sets_the_result_dtype() -> None:
+    assert ExponentialDecay(np.float64(0.1), 1000, 0.96).dtype == "float64"
+    assert PiecewiseConstantDecay([1], [np.float64(1.0), np.float64(0.5)]).dtype == "float64"
+    assert ExponentialDecay(0.1, 1000, 0.96).dtype is None
+
+
+def test_staircase_powers_are_exact() -> None:
+    halving = ExponentialDecay(1.0, 1, 0.5, staircase=True)
+    assert halving(100) == 2.0**-100
+    assert halving(np.asarray([100]))[0] == 2.0**-100
+    growth = ExponentialDecay(1.0, 1, 2.0, staircase=True, end_learning_rate=1000.0)
+    np.testing.assert_array_equal(
+        growth(np.asarray([0, 3, 9, 10, 10**12])), [1, 8, 512, 1000, 1000]
+    )

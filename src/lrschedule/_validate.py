@@ -40,7 +40,7 @@ def _fail(
 def _array_dtype_name(value: object) -> str | None:
     """The floating dtype name of an array or NumPy scalar (``'float32'``), else ``None``."""
     dtype = getattr(value, "dtype", None)
-    if dtype is None or isinstance(value, (int, float)):
+    if dtype is None or type(value) in (bool, int, float):  # np.float64 is a float subclass
         return None
     name = str(dtype).rsplit(".", 1)[-1]  # "torch.float32" -> "float32"
     return name if name in DTYPES else None

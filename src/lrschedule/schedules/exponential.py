@@ -77,12 +77,21 @@ class ExponentialDecay(LearningRateSchedule):
     def _evaluate(self, xp: Any, step: Any) -> Any:
         if self.transition_begin:
             step = xp.clip(step - self.transition_begin, min=0.0)
-        # exp(p * log(r)) is as accurate as pow(r, p) (both carry p's rounding) and faster.
-        if self.staircase:
-            exponent = xp.floor(step / self.decay_steps) * math.log(self.decay_rate)
-        else:
-            exponent = step * (math.log(self.decay_rate) / self.decay_steps)
         lr0, end = self.initial_learning_rate, self.end_learning_rate
+        if self.staircase:  # whole powers: pow is exact where exp(k * log r) is not
+            periods = xp.floor(step / self.decay_steps)
+            if end is None:
+                return lr0 * xp.pow(self.decay_rate, periods)
+            if self.decay_rate < 1:
+                return xp.clip(lr0 * xp.pow(self.decay_rate, periods), min=end)
+            # growth up to a ceiling: no more periods than reach it, so pow cannot overflow
+            ratio = end / lr0 if lr0 else 1.0
+            most = math.ceil(math.log(ratio) / math.log(self.decay_rate)) if ratio > 1 else 0
+            return xp.clip(lr0 * xp.pow(self.decay_rate, xp.clip(periods, max=most)), max=end)
+        # exp(t * (log r / T)): one multiply fewer than pow(r, t / T), 2x faster over large arrays
+        # and within a few float64 ulp of it (both carry the rounding of the exponent), so float32
+        # results are correctly rounded either way.
+        exponent = step * (math.log(self.decay_rate) / self.decay_steps)
         if end is None:
             return lr0 * xp.exp(exponent)
         if self.decay_rate < 1:
