@@ -290,7 +290,7 @@ class _UfuncClip:
         setattr(self, name, value)  # found once, then a plain attribute
         return value
 
-    def clip(self, x: Any, /, min: Any = None, max: Any = None) -> Any:  # noqa: A002
+    def clip(self, x: Any, /, min: Any = None, max: Any = None) -> Any:
         if min is not None:
             x = self._maximum(x, min)
         if max is not None:
