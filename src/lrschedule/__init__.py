@@ -23,9 +23,12 @@ from lrschedule.schedules.composite import Product, Sequential, Warmup
 from lrschedule.schedules.cosine import CosineDecay, CosineDecayRestarts
 from lrschedule.schedules.exponential import ExponentialDecay, InverseTimeDecay
 from lrschedule.schedules.interpolate import PiecewiseInterpolate
+from lrschedule.schedules.inverse_sqrt import InverseSqrt
 from lrschedule.schedules.linear import Constant, Linear
 from lrschedule.schedules.piecewise import PiecewiseConstantDecay
 from lrschedule.schedules.polynomial import PolynomialDecay
+from lrschedule.schedules.transformers import get
+from lrschedule.schedules.wsd import WarmupStableDecay
 
 __version__ = "0.1.0"
 
@@ -35,6 +38,7 @@ __all__ = [
     "CosineDecay",
     "CosineDecayRestarts",
     "ExponentialDecay",
+    "InverseSqrt",
     "InverseTimeDecay",
     "LearningRateSchedule",
     "Linear",
@@ -44,9 +48,11 @@ __all__ = [
     "Product",
     "Sequential",
     "Warmup",
+    "WarmupStableDecay",
     "__version__",
     "deserialize",
     "from_json",
+    "get",
     "register",
     "registered",
     "serialize",
