@@ -171,9 +171,10 @@ class CosineDecayRestarts(LearningRateSchedule):
         t0, t_mul = self.first_decay_steps, self.t_mul
         if t_mul == 1.0:
             i = xp.floor(step / t0)
-            start = i * t0
-            # step / t0 may round up to the next integer: step back one period when it did.
-            i = xp.where(start > step, i - 1.0, i)
+            # step / t0 may round either way at a period's start (XLA also turns the division
+            # into a multiplication by 1 / t0): one correction each way, in exact step units.
+            i = xp.where(i * t0 > step, i - 1.0, i)
+            i = xp.where((i + 1.0) * t0 <= step, i + 1.0, i)
             start = i * t0
             length = t0
         else:
