@@ -9,6 +9,7 @@ under ``jax.jit``) or a dask array; the result comes back in that library, on th
 0.09216
 """
 
+from lrschedule.plot import plot
 from lrschedule.registry import (
     ConfigError,
     deserialize,
@@ -53,6 +54,7 @@ __all__ = [
     "deserialize",
     "from_json",
     "get",
+    "plot",
     "register",
     "registered",
     "serialize",
