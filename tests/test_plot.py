@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import lrschedule
-from lrschedule.plot import DEFAULT_END, MAX_POINTS, default_steps, end_step
+from lrschedule.plotting import DEFAULT_END, MAX_POINTS, default_steps, end_step
 
 HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 HAVE_PIL = importlib.util.find_spec("PIL") is not None

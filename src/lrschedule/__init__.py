@@ -9,7 +9,7 @@ under ``jax.jit``) or a dask array; the result comes back in that library, on th
 0.09216
 """
 
-from lrschedule.plot import plot
+from lrschedule.plotting import plot
 from lrschedule.registry import (
     ConfigError,
     deserialize,

@@ -33,8 +33,8 @@ from typing import Any, NoReturn
 import numpy as np
 
 import lrschedule
-from lrschedule.plot import INSTALL_HINT, default_steps, linspace_steps
-from lrschedule.plot import plot as plot_schedules
+from lrschedule.plotting import INSTALL_HINT, default_steps, linspace_steps
+from lrschedule.plotting import plot as plot_schedules
 from lrschedule.registry import MAX_TEXT
 from lrschedule.schedule import LearningRateSchedule
 

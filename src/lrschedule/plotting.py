@@ -70,7 +70,7 @@ def plot(
     >>> _ = pytest.importorskip("matplotlib")  # this example needs the optional matplotlib
     >>> from matplotlib.figure import Figure
     >>> import lrschedule
-    >>> from lrschedule.plot import plot  # the function lrschedule.plot
+    >>> from lrschedule import plot
     >>> cosine = lrschedule.CosineDecay(0.1, decay_steps=1000)
     >>> ax = plot(
     ...     [cosine, lrschedule.ExponentialDecay(0.1, 1000, 0.5)], ax=Figure().add_subplot(), log=True
