@@ -22,7 +22,7 @@ nox.options.sessions = [
 
 TORCH = "torch==2.13.0"
 BACKEND_PACKAGES = {
-    "numpy": [],
+    "numpy": ["matplotlib", "pillow"],  # the plot tests run here
     "strict": [],
     "torch": [TORCH],
     "jax": ["jax"],
@@ -80,7 +80,7 @@ def parity(session: nox.Session) -> None:
 @nox.session(python=None)
 def lint(session: nox.Session) -> None:
     """ruff (lint and format) and mypy --strict."""
-    session.install("-e", ".", "ruff", "mypy", "numpy")
+    session.install("-e", ".", "ruff", "mypy", "numpy", "matplotlib")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
