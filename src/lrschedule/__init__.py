@@ -22,12 +22,14 @@ from lrschedule.registry import (
 from lrschedule.schedule import LearningRateSchedule
 from lrschedule.schedules.composite import Product, Sequential, Warmup
 from lrschedule.schedules.cosine import CosineDecay, CosineDecayRestarts
+from lrschedule.schedules.cyclic import Cyclic, OneCycle
 from lrschedule.schedules.exponential import ExponentialDecay, InverseTimeDecay
 from lrschedule.schedules.interpolate import PiecewiseInterpolate
 from lrschedule.schedules.inverse_sqrt import InverseSqrt
 from lrschedule.schedules.linear import Constant, Linear
 from lrschedule.schedules.piecewise import PiecewiseConstantDecay
 from lrschedule.schedules.polynomial import PolynomialDecay
+from lrschedule.schedules.step import MultiStepDecay, StepDecay
 from lrschedule.schedules.transformers import get
 from lrschedule.schedules.wsd import WarmupStableDecay
 
@@ -38,16 +40,20 @@ __all__ = [
     "Constant",
     "CosineDecay",
     "CosineDecayRestarts",
+    "Cyclic",
     "ExponentialDecay",
     "InverseSqrt",
     "InverseTimeDecay",
     "LearningRateSchedule",
     "Linear",
+    "MultiStepDecay",
+    "OneCycle",
     "PiecewiseConstantDecay",
     "PiecewiseInterpolate",
     "PolynomialDecay",
     "Product",
     "Sequential",
+    "StepDecay",
     "Warmup",
     "WarmupStableDecay",
     "__version__",

@@ -1,0 +1,140 @@
+"""Step decay at a fixed period and at milestones (torch's ``StepLR`` and ``MultiStepLR``)."""
+
+from __future__ import annotations
+
+import collections
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from lrschedule import _validate
+from lrschedule.registry import _register_builtin
+from lrschedule.schedule import LearningRateSchedule
+
+__all__ = ["MultiStepDecay", "StepDecay"]
+
+
+def _whole_periods(xp: Any, step: Any, length: float) -> Any:
+    """:math:`\\lfloor t / L \\rfloor`, exact for the float values of ``step`` and ``length``.
+
+    ``step / length`` may round up to the next integer (or, past :math:`2^{53}`, down): one
+    correction each way makes the count exact wherever ``k * length`` is.
+    """
+    k = xp.floor(step / length)
+    k = xp.where(k * length > step, k - 1.0, k)
+    return xp.where((k + 1.0) * length <= step, k + 1.0, k)
+
+
+@_register_builtin
+@dataclass(frozen=True, repr=False)
+class StepDecay(LearningRateSchedule):
+    r"""The rate multiplied by ``gamma`` every ``step_size`` steps, as torch's
+    ``torch.optim.lr_scheduler.StepLR``.
+
+    .. math::
+
+        \eta(t) = \eta_0 \, \gamma^{\lfloor t / S \rfloor}
+
+    ``StepDecay(lr, step_size, gamma)`` gives the learning rate that ``StepLR(optimizer,
+    step_size, gamma)`` sets after ``t`` calls of ``scheduler.step()``, on an optimizer created with
+    ``lr``. torch multiplies the current rate by :math:`\gamma` at each multiple of :math:`S`; this
+    class raises :math:`\gamma` to the power directly (torch's ``_get_closed_form_lr``), which
+    differs from torch's running product by rounding only (a few ulp after many periods). It is
+    also Keras's ``ExponentialDecay(lr, step_size, gamma, staircase=True)``. torch documents an
+    integer ``step_size``; for another one this class follows torch's closed form
+    :math:`\lfloor t / S \rfloor`, where torch's running form decays only at steps that are
+    whole multiples of :math:`S`.
+
+    Args:
+        initial_learning_rate: :math:`\eta_0`, torch's ``lr`` of the optimizer; a finite number
+            (an array's dtype becomes the result dtype).
+        step_size: :math:`S > 0`, the period of the decay in steps.
+        gamma: :math:`\gamma \ge 0`, the factor applied once per period (:math:`\gamma > 1`
+            grows the rate).
+        dtype: the result dtype; see :class:`~lrschedule.ExponentialDecay`.
+
+    >>> schedule = StepDecay(0.05, step_size=30, gamma=0.1)
+    >>> [round(float(schedule(t)), 8) for t in (0, 29, 30, 59, 60, 90)]
+    [0.05, 0.05, 0.005, 0.005, 0.0005, 5e-05]
+    """
+
+    initial_learning_rate: float
+    step_size: float
+    gamma: float = 0.1
+    dtype: str | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        rate, dtype = _validate.rate("initial_learning_rate", self.initial_learning_rate)
+        self._set(
+            initial_learning_rate=rate,
+            step_size=_validate.positive("step_size", self.step_size),
+            gamma=float(_validate.non_negative("gamma", self.gamma)),
+            dtype_from=dtype,
+        )
+
+    def _evaluate(self, xp: Any, step: Any) -> Any:
+        rate, gamma = self.initial_learning_rate, self.gamma
+        if gamma == 0.0:  # the rate, then 0 from the first period on (a NaN step stays NaN)
+            return xp.where(step < self.step_size, rate, xp.where(step == step, 0.0, step))
+        periods = _whole_periods(xp, step, self.step_size)
+        # exp(k log gamma), not pow(gamma, k): in float32, gamma's own rounding would be raised
+        # to the k-th power (k * 6e-8 relative), where here only the product k log gamma rounds.
+        return rate * xp.exp(periods * math.log(gamma))
+
+
+@_register_builtin
+@dataclass(frozen=True, repr=False)
+class MultiStepDecay(LearningRateSchedule):
+    r"""The rate multiplied by ``gamma`` at each milestone, as torch's
+    ``torch.optim.lr_scheduler.MultiStepLR``.
+
+    .. math::
+
+        \eta(t) = \eta_0 \, \gamma^{\,\#\{i \,:\, m_i \le t\}}
+
+    A milestone listed twice counts twice (:math:`\gamma^2` from that step on), as in torch, and a
+    milestone at 0 applies from step 0. ``MultiStepDecay(lr, milestones, gamma)`` gives the
+    learning rate that ``MultiStepLR(optimizer, milestones, gamma)`` sets after ``t`` calls of
+    ``scheduler.step()``; the factors are multiplied in torch's order (one
+    :math:`\gamma^{n}` per distinct milestone), so the values are torch's to the last bit. The
+    milestones may come in any order (they are stored sorted): torch counts them as a multiset
+    too. A milestone that is not a whole number applies from the first step after it, as in
+    torch's closed form (torch's running form, which looks integer steps up in the milestones,
+    never applies it).
+
+    Args:
+        initial_learning_rate: :math:`\eta_0`, torch's ``lr`` of the optimizer; a finite number
+            (an array's dtype becomes the result dtype).
+        milestones: the steps :math:`m_i \ge 0` where the decay applies; may be empty.
+        gamma: :math:`\gamma \ge 0`, the factor applied at each milestone.
+        dtype: the result dtype; see :class:`~lrschedule.ExponentialDecay`.
+
+    >>> schedule = MultiStepDecay(1.0, milestones=[30, 80, 80], gamma=0.5)
+    >>> [float(schedule(t)) for t in (0, 29, 30, 79, 80, 1000)]
+    [1.0, 1.0, 0.5, 0.5, 0.125, 0.125]
+    """
+
+    initial_learning_rate: float
+    milestones: tuple[float, ...]
+    gamma: float = 0.1
+    dtype: str | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        rate, dtype = _validate.rate("initial_learning_rate", self.initial_learning_rate)
+        milestones = _validate.numbers_sequence("milestones", self.milestones)
+        for i, milestone in enumerate(milestones):
+            _validate.non_negative(f"milestones[{i}]", milestone)
+        self._set(
+            initial_learning_rate=rate,
+            milestones=tuple(sorted(milestones)),
+            gamma=float(_validate.non_negative("gamma", self.gamma)),
+            dtype_from=dtype,
+        )
+
+    def _evaluate(self, xp: Any, step: Any) -> Any:
+        rate = self.initial_learning_rate
+        result = xp.where(step == step, rate, step)  # a NaN step stays NaN
+        # the milestones in increasing order, each with its count: torch's order of multiplication
+        for milestone, count in collections.Counter(self.milestones).items():
+            result = xp.where(step >= milestone, result * self.gamma**count, result)
+        return result
