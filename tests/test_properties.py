@@ -63,10 +63,12 @@ schedules = st.one_of(
 @settings(max_examples=300, deadline=None)
 def test_scalar_call_equals_vectorized_call(schedule: Any, ts: list[int]) -> None:
     """Equal up to the last bits of float64: the scalar path uses Python's libm, NumPy its SIMD
-    loops, and the two may round exp/sin/log differently by an ulp."""
+    loops, and the two may round exp/sin/log/pow differently by an ulp (which a formula's own
+    cancellation, e.g. a polynomial decay rising to its end value, can amplify)."""
     vector = schedule(np.asarray(ts, dtype=np.int64))
     scalars = np.asarray([schedule(t) for t in ts])
-    np.testing.assert_array_max_ulp(scalars, vector, maxulp=8)
+    scale = float(np.max(np.abs(vector)))
+    np.testing.assert_allclose(scalars, vector, rtol=1e-13, atol=1e-13 * scale)
     as_float32 = type(schedule).from_config({**schedule.get_config(), "dtype": "float32"})
     np.testing.assert_array_max_ulp(
         np.asarray([as_float32(t) for t in ts]), as_float32(np.asarray(ts)), maxulp=1

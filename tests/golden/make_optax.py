@@ -47,10 +47,14 @@ def cases() -> list[Case]:
         ),
         Case(
             "exponential-begin-stair-end",
-            L.ExponentialDecay(0.1, 100, 0.5, staircase=True, transition_begin=250,
-                               end_learning_rate=0.01),
-            peer(optax.exponential_decay(0.1, 100, 0.5, transition_begin=250, staircase=True,
-                                         end_value=0.01)),
+            L.ExponentialDecay(
+                0.1, 100, 0.5, staircase=True, transition_begin=250, end_learning_rate=0.01
+            ),
+            peer(
+                optax.exponential_decay(
+                    0.1, 100, 0.5, transition_begin=250, staircase=True, end_value=0.01
+                )
+            ),
             edge_steps([250, 350, 450, 550], 800),
         ),
         Case(
@@ -91,10 +95,16 @@ def cases() -> list[Case]:
         ),
         Case(
             "warmup-exponential",
-            L.Warmup(L.ExponentialDecay(1.0, 50, 0.8, transition_begin=20, end_learning_rate=0.1),
-                     100, 0.01),
-            peer(optax.warmup_exponential_decay_schedule(0.01, 1.0, 100, 50, 0.8,
-                                                         transition_begin=20, end_value=0.1)),
+            L.Warmup(
+                L.ExponentialDecay(1.0, 50, 0.8, transition_begin=20, end_learning_rate=0.1),
+                100,
+                0.01,
+            ),
+            peer(
+                optax.warmup_exponential_decay_schedule(
+                    0.01, 1.0, 100, 50, 0.8, transition_begin=20, end_value=0.1
+                )
+            ),
             edge_steps([100, 120], 600),
         ),
         Case(
@@ -105,18 +115,27 @@ def cases() -> list[Case]:
         ),
         Case(
             "join",
-            L.Sequential([L.Linear(0.0, 1.0, 100), L.CosineDecay(1.0, 400), L.Constant(0.01)],
-                         [100, 500]),
-            peer(optax.join_schedules([optax.linear_schedule(0.0, 1.0, 100),
-                                       optax.cosine_decay_schedule(1.0, 400),
-                                       optax.constant_schedule(0.01)], [100, 500])),
+            L.Sequential(
+                [L.Linear(0.0, 1.0, 100), L.CosineDecay(1.0, 400), L.Constant(0.01)], [100, 500]
+            ),
+            peer(
+                optax.join_schedules(
+                    [
+                        optax.linear_schedule(0.0, 1.0, 100),
+                        optax.cosine_decay_schedule(1.0, 400),
+                        optax.constant_schedule(0.01),
+                    ],
+                    [100, 500],
+                )
+            ),
             edge_steps([100, 500], 600),
         ),
         Case(
             "piecewise-linear",
             L.PiecewiseInterpolate([0, 100, 300, 600], [1.0, 0.5, 0.05, 0.005]),
-            peer(optax.piecewise_interpolate_schedule("linear", 1.0,
-                                                      {100: 0.5, 300: 0.1, 600: 0.1})),
+            peer(
+                optax.piecewise_interpolate_schedule("linear", 1.0, {100: 0.5, 300: 0.1, 600: 0.1})
+            ),
             edge_steps([100, 300, 600], 600),
         ),
         Case(
