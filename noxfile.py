@@ -16,6 +16,7 @@ nox.options.sessions = [
     "tests-jax",
     "tests-dask",
     "parity",
+    "integrations",
     "lint",
     "docs",
 ]
@@ -74,6 +75,24 @@ def parity(session: nox.Session) -> None:
         "no:cacheprovider",
         "tests/test_golden.py",
         env={"LRSCHEDULE_GOLDEN_DIR": fresh, "LRSCHEDULE_TEST_BACKENDS": "numpy,torch,jax"},
+    )
+
+
+@nox.session(python=None)
+def integrations(session: nox.Session) -> None:
+    """lrschedule.torch, lrschedule.keras and optax in real training loops (with their doctests).
+    The Keras tests run each backend (jax, torch, numpy) in a subprocess; tensorflow is not
+    installable here (and its tensors are not array API arrays)."""
+    session.install("-e", ".[test]", TORCH, "jax", "optax", "keras")
+    session.run(
+        "pytest",
+        *(session.posargs or ["-q", "-p", "no:cacheprovider"]),
+        "tests/test_integration_torch.py",
+        "tests/test_integration_keras.py",
+        "tests/test_integration_optax.py",
+        "src/lrschedule/torch.py",
+        "src/lrschedule/keras.py",
+        env={"KERAS_BACKEND": "numpy"},  # in this process: no training, only calls and configs
     )
 
 
