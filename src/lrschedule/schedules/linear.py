@@ -88,5 +88,9 @@ class Linear(LearningRateSchedule):
         )
         if length == 0:
             return xp.where(step == step, start, step)
-        done = xp.clip(step - self.transition_begin, min=0.0, max=length) / length
-        return (start - end) * (1.0 - done) + end
+        # Measured from the nearer end of the ramp, so both ends are exact even where XLA turns
+        # the division into a multiplication by 1 / length (which is not exact).
+        done = xp.clip(step - self.transition_begin, min=0.0, max=length)
+        from_start = start + (end - start) * (done / length)
+        from_end = end + (start - end) * ((length - done) / length)
+        return xp.where(done + done < length, from_start, from_end)
