@@ -425,3 +425,20 @@ def test_hostile_nested_configs_are_refused() -> None:
         nested = {"class_name": "Warmup", "config": {"schedule": nested, "warmup_steps": 1}}
     with pytest.raises(ConfigError, match="nested deeper"):
         lrschedule.deserialize(nested)
+
+
+def test_registering_the_same_class_again_is_allowed() -> None:
+    """A module reloaded (importlib.reload, a notebook cell run twice) registers its class again."""
+
+    def define() -> type:
+        @dataclasses.dataclass(frozen=True, repr=False)
+        class Reloaded(lrschedule.LearningRateSchedule):
+            def _evaluate(self, xp: Any, step: Any) -> Any:
+                return step
+
+        return Reloaded
+
+    first, second = define(), define()
+    lrschedule.register("Tests>Reloaded")(first)
+    lrschedule.register("Tests>Reloaded")(second)
+    assert lrschedule.registered()["Tests>Reloaded"] is second

@@ -93,7 +93,11 @@ def register(name: str | None = None, *, override: bool = False) -> Callable[[S]
             raise ValueError(f"Argument `name` must be a non-empty string. Received: name={key!r}")
         with _lock:
             taken = _by_name.get(key)
-            if taken is not None and taken is not cls and not override:
+            reloaded = taken is not None and (taken.__module__, taken.__qualname__) == (
+                cls.__module__,
+                cls.__qualname__,
+            )  # the same class defined again (importlib.reload, a notebook cell run twice)
+            if taken is not None and taken is not cls and not (override or reloaded):
                 raise ValueError(
                     f"The name {key!r} is already registered to {taken.__module__}."
                     f"{taken.__qualname__}; pass override=True to replace it"

@@ -73,11 +73,11 @@ def write(peer: str, out: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("peers", nargs="*", default=list(PEERS), choices=PEERS, metavar="PEER")
+    parser.add_argument("peers", nargs="*", choices=[*PEERS, []], metavar="PEER")
     parser.add_argument("--out", type=Path, default=HERE, help="folder for <peer>.json")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    for peer in args.peers:
+    for peer in args.peers or PEERS:
         path = write(peer, args.out)
         print(f"wrote {path}")
     return 0
