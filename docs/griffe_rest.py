@@ -5,6 +5,7 @@ reStructuredText constructs that Markdown does not know. Before mkdocstrings ren
 this rewrites, outside fenced code:
 
 * a bare doctest (a paragraph starting with ``>>>``) into a fenced ``pycon`` block;
+* a reST simple table (columns marked by ``====  ====`` borders) into a Markdown table;
 * a ``.. math::`` directive (its indented body, or the rest of its line) into a ``$$ ... $$`` block
   (pymdownx.arithmatex);
 * ``:math:`x``` into ``\\(x\\)`` (pymdownx.arithmatex);
@@ -24,14 +25,56 @@ import griffe
 _MATH_ROLE = re.compile(r":math:`([^`]+)`")
 _XREF_ROLE = re.compile(r":(?:class|func|meth|attr|data|mod|obj|exc):`(~?)([\w.]+)`")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+_TABLE_BORDER = re.compile(r"^\s*=+(?: +=+)+\s*$")
 
 
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 
+def _simple_table(lines: list[str], start: int) -> tuple[list[str], int]:
+    """The reST simple table whose top border is ``lines[start]``, as Markdown lines, and the
+    index of the line after its bottom border.
+
+    Columns are the runs of ``=`` in the top border; a line whose first column is blank continues
+    the row above it. The rows between the first two borders are the header (without them, the
+    first row is).
+    """
+    border = lines[start]
+    pad = border[: _indent(border)]
+    starts = [m.start() for m in re.finditer(r"=+", border)]
+    groups: list[list[list[str]]] = [[]]  # the rows between consecutive borders
+    i = start + 1
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if _TABLE_BORDER.match(line):
+            if i == len(lines) or not lines[i].strip() or len(groups) == 2:
+                break  # the bottom border
+            groups.append([])
+            continue
+        cells = [
+            line[a:b].strip() for a, b in zip(starts, [*starts[1:], len(line) + 1], strict=True)
+        ]
+        if groups[-1] and not cells[0]:  # a continuation line
+            groups[-1][-1] = [
+                f"{old} {new}".strip() for old, new in zip(groups[-1][-1], cells, strict=True)
+            ]
+        else:
+            groups[-1].append(cells)
+    header, body = (groups[0], groups[1]) if len(groups) == 2 else (groups[0][:1], groups[0][1:])
+
+    def row(cells: list[str]) -> str:
+        return pad + "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+    out = ["", *(row(cells) for cells in header), pad + "|" + " --- |" * len(starts)]
+    out += [row(cells) for cells in body]
+    return [*out, ""], i
+
+
 def _rewrite_blocks(text: str) -> str:
-    """Fence bare doctests; turn ``.. math::`` directives into ``$$`` blocks."""
+    """Fence bare doctests; turn ``.. math::`` directives into ``$$`` blocks and reST simple
+    tables into Markdown tables."""
     lines = text.split("\n")
     out: list[str] = []
     i = 0
@@ -46,6 +89,9 @@ def _rewrite_blocks(text: str) -> str:
         elif in_fence:
             out.append(line)
             i += 1
+        elif _TABLE_BORDER.match(line):
+            table, i = _simple_table(lines, i)
+            out.extend(table)
         elif stripped.startswith(">>>"):
             pad = line[: _indent(line)]
             out.append(f"{pad}```pycon")
