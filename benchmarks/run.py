@@ -71,7 +71,10 @@ def exp_pow(step):
     return np.float64(0.1 * 0.96 ** (step / 1000))
 
 
-def exp_exp(step, _exp=math.exp, _c=math.log(0.96) / 1000, _f64=np.float64):
+LOG_RATE_PER_STEP = math.log(0.96) / 1000
+
+
+def exp_exp(step, _exp=math.exp, _c=LOG_RATE_PER_STEP, _f64=np.float64):
     return _f64(0.1 * _exp(step * _c))
 
 
@@ -100,7 +103,7 @@ def pw_bisect_locals(step, _b=BOUNDARIES, _v=VALUES, _bl=bisect.bisect_left, _f6
 
 
 def pw_loop(step):
-    for boundary, value in zip(BOUNDARIES, VALUES):
+    for boundary, value in zip(BOUNDARIES, VALUES, strict=False):
         if step <= boundary:
             return np.float64(value)
     return np.float64(VALUES[-1])
@@ -114,7 +117,8 @@ def sgdr_log2(step):
 
 
 def sgdr_bits(step, _cos=math.cos, _pi=math.pi, _f64=np.float64):
-    length = 1000 << ((step // 1000 + 1).bit_length() - 1)  # t_mul=2: period i has 1000 * 2**i steps
+    # t_mul=2: period i starts at 1000 * (2**i - 1) and lasts 1000 * 2**i steps
+    length = 1000 << ((step // 1000 + 1).bit_length() - 1)
     return _f64(0.05 * (1.0 + _cos(_pi * (step - (length - 1000)) / length)))
 
 
@@ -181,7 +185,7 @@ def vpw_digitize(s):
 
 def vpw_masks(s):
     out = np.full(s.shape, VALUES[0])
-    for boundary, value in zip(BOUNDARIES, VALUES[1:]):
+    for boundary, value in zip(BOUNDARIES, VALUES[1:], strict=True):
         out[s > boundary] = value
     return out
 
@@ -319,7 +323,7 @@ def peak_memory(fn: Callable[[Any], Any], steps: np.ndarray) -> int:
 
 def ratio_spread(ours: Series, hand: Series) -> tuple[float, float]:
     """Range (min, max) of the per-round ratios ours/hand."""
-    ratios = [a / b for a, b in zip(ours.samples, hand.samples)]
+    ratios = [a / b for a, b in zip(ours.samples, hand.samples, strict=True)]
     return min(ratios), max(ratios)
 
 
@@ -508,8 +512,12 @@ def run_extras(schedules: dict[str, Any], rounds: int, target: float) -> dict[st
                 "hand jit": jax.jit(hand[name]),
             }
             got = time_per_call(cands, step, rounds, target, suffix=".block_until_ready()")
-            names = {"ours": "JAX (ours)", "hand": "JAX (hand)",
-                     "ours jit": "JAX jit (ours)", "hand jit": "JAX jit (hand)"}
+            names = {
+                "ours": "JAX (ours)",
+                "hand": "JAX (hand)",
+                "ours jit": "JAX jit (ours)",
+                "hand jit": "JAX jit (hand)",
+            }
             for key, series in got.items():
                 columns.setdefault(names[key], {})[name] = series
         notes.append(
@@ -523,8 +531,9 @@ def run_extras(schedules: dict[str, Any], rounds: int, target: float) -> dict[st
             notes.append("optax: not installed, skipped")
         else:
             for name, fn in _optax().items():
-                got = time_per_call({"optax": fn}, step, rounds, target,
-                                    suffix=".block_until_ready()")
+                got = time_per_call(
+                    {"optax": fn}, step, rounds, target, suffix=".block_until_ready()"
+                )
                 columns.setdefault("optax (eager)", {})[name] = got["optax"]
             notes.append(
                 f"optax {optax.__version__}: eager, same JAX step; `warmup_cosine_decay_schedule`, "
@@ -570,7 +579,9 @@ def machine() -> dict[str, str]:
     try:
         commit = subprocess.run(
             ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-            capture_output=True, text=True, timeout=10,
+            capture_output=True,
+            text=True,
+            timeout=10,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit = ""
@@ -587,6 +598,25 @@ def machine() -> dict[str, str]:
         "array_api_compat": array_api_compat.__version__,
         "lrschedule": f"{lrschedule.__version__} (git {commit or 'unknown'})",
     }
+
+
+def cpu_busy(seconds: float = 1.0) -> float | None:
+    """The share of all CPUs busy with other processes over ``seconds`` (Linux only): this
+    process's own CPU time is subtracted (library thread pools may still spin after the runs)."""
+
+    def sample() -> tuple[int, int, int]:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        own = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        return sum(fields[:8]), fields[3] + fields[4], int(own[11]) + int(own[12])
+
+    try:
+        total0, idle0, own0 = sample()
+        time.sleep(seconds)
+        total1, idle1, own1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    busy = (total1 - total0) - (idle1 - idle0) - (own1 - own0)
+    return max(0.0, busy / max(total1 - total0, 1))
 
 
 def ns(seconds: float) -> str:
@@ -609,6 +639,11 @@ def table(header: list[str], rows: list[list[str]], right: set[int] | None = Non
     return "\n".join(lines)
 
 
+def load(average: tuple[float, float, float], busy: float | None) -> str:
+    text = "load average " + "/".join(f"{x:.2f}" for x in average)
+    return text if busy is None else f"{text}, CPUs {busy:.0%} busy with other work over 1 s"
+
+
 def verdict(ratio: float, goal: float) -> str:
     return "met" if ratio <= goal else "**missed**"
 
@@ -627,6 +662,7 @@ def main(argv: list[str] | None = None) -> int:
 
     info = machine()
     load_before = os.getloadavg()
+    busy_before = cpu_busy()
     started = time.perf_counter()
     print("lrschedule benchmarks:", ", ".join(f"{k}: {v}" for k, v in info.items()), flush=True)
 
@@ -642,8 +678,11 @@ def main(argv: list[str] | None = None) -> int:
         cands: dict[str, Callable[[Any], Any]] = {"lrschedule": s}
         cands.update({fn.__name__: fn for fn in SCALAR_HAND[name]})
         scalar[name] = time_per_call(cands, STEP, scalar_rounds, scalar_target)
-        print(f"  per call  {name:20}", "  ".join(
-            f"{k} {ns(v.median)} ns" for k, v in scalar[name].items()), flush=True)
+        print(
+            f"  per call  {name:20}",
+            "  ".join(f"{k} {ns(v.median)} ns" for k, v in scalar[name].items()),
+            flush=True,
+        )
 
     # 2. Vectorized, 10M int64 steps.
     vector: dict[str, dict[str, Series]] = {}
@@ -654,18 +693,33 @@ def main(argv: list[str] | None = None) -> int:
         cands.update({fn.__name__: fn for fn in VECTOR_HAND[name]})
         vector[name] = time_vector(cands, steps, vector_rounds)
         memory[name] = {label: peak_memory(fn, steps) for label, fn in cands.items()}
-        print(f"  vector    {name:20}", "  ".join(
-            f"{k} {ms(v.median)} ms" for k, v in vector[name].items()), flush=True)
+        print(
+            f"  vector    {name:20}",
+            "  ".join(f"{k} {ms(v.median)} ms" for k, v in vector[name].items()),
+            flush=True,
+        )
 
     # 3. Optional libraries.
     extras = None if args.no_extras else run_extras(schedules, extra_rounds, extra_target)
 
     elapsed = time.perf_counter() - started
     load_after = os.getloadavg()
+    busy_after = cpu_busy()
     command = "python benchmarks/run.py" + "".join(f" {a}" for a in (argv or sys.argv[1:]))
     report = render(
-        info, scalar, vector, memory, extras, n_vector, elapsed, load_before, load_after,
-        command, scalar_rounds, vector_rounds, extra_rounds,
+        info,
+        scalar,
+        vector,
+        memory,
+        extras,
+        n_vector,
+        elapsed,
+        (load_before, busy_before),
+        (load_after, busy_after),
+        command,
+        scalar_rounds,
+        vector_rounds,
+        extra_rounds,
     )
     print()
     print(report)
@@ -688,8 +742,8 @@ def render(
     extras: dict[str, Any] | None,
     n_vector: int,
     elapsed: float,
-    load_before: tuple[float, float, float],
-    load_after: tuple[float, float, float],
+    load_before: tuple[tuple[float, float, float], float | None],
+    load_after: tuple[tuple[float, float, float], float | None],
     command: str,
     scalar_rounds: int,
     vector_rounds: int,
@@ -705,47 +759,79 @@ def render(
     )
     w(f"- Date: {info['date']}")
     w(f"- Machine: {info['cpu']}, {info['cores']} cores, {info['memory']}, {info['os']}")
-    w(f"- Python {info['python']}, NumPy {info['numpy']}, array-api-compat "
-      f"{info['array_api_compat']}, lrschedule {info['lrschedule']}")
+    w(
+        f"- Python {info['python']}, NumPy {info['numpy']}, array-api-compat "
+        f"{info['array_api_compat']}, lrschedule {info['lrschedule']}"
+    )
     w(f"- Command: `{command}` (also `nox -s bench`); total run time {elapsed:.0f} s")
-    w(f"- Load average (1/5/15 min) before: {', '.join(f'{x:.2f}' for x in load_before)}; "
-      f"after: {', '.join(f'{x:.2f}' for x in load_after)}\n")
+    w(f"- Machine load before: {load(*load_before)}; after: {load(*load_after)}\n")
 
-    w("Schedules (with `BOUNDARIES = [1000, 2000, ..., 10000]`, `VALUES = [0.1 * 0.5**i for i in "
-      "range(11)]`):\n")
+    w(
+        "Schedules (with `BOUNDARIES = [1000, 2000, ..., 10000]`, `VALUES = [0.1 * 0.5**i for i in "
+        "range(11)]`):\n"
+    )
     for name, text in SCHEDULES.items():
         w(f"- {name}: `{text}`")
     w("")
 
     w("## Headline\n")
-    w(f"**1. Per call**, Python int step `{STEP}` -> `numpy.float64`. Median of {scalar_rounds} "
-      f"interleaved timeit rounds; the ratio's range is over the rounds. Goal: ratio <= "
-      f"{GOAL_SCALAR:g}.\n")
+    w(
+        f"**1. Per call**, Python int step `{STEP}` -> `numpy.float64`. Median of {scalar_rounds} "
+        f"interleaved timeit rounds; the ratio's range is over the rounds. Goal: ratio <= "
+        f"{GOAL_SCALAR:g}.\n"
+    )
     rows = []
     for name, series in scalar.items():
         ours, hand = series["lrschedule"], best(series)
         lo, hi = ratio_spread(ours, hand)
         ratio = ours.median / hand.median
-        rows.append([name, ns(ours.median), f"{ns(hand.median)} (`{hand.label}`)",
-                     f"{ratio:.2f} ({lo:.2f}-{hi:.2f})", verdict(ratio, GOAL_SCALAR)])
+        rows.append(
+            [
+                name,
+                ns(ours.median),
+                f"{ns(hand.median)} (`{hand.label}`)",
+                f"{ratio:.2f} ({lo:.2f}-{hi:.2f})",
+                verdict(ratio, GOAL_SCALAR),
+            ]
+        )
     w(table(["schedule", "lrschedule ns", "hand-written ns", "ratio", "goal"], rows))
     w("")
-    w(f"**2. Vectorized**, `np.arange({n_vector:_})` int64 steps -> float64 array. Median of "
-      f"{vector_rounds} interleaved calls. Peak memory: extra bytes allocated during one call, "
-      f"the {mib(n_vector * 8)} MiB result included (tracemalloc). Goal: ratio <= "
-      f"{GOAL_VECTOR:g}.\n")
+    w(
+        f"**2. Vectorized**, `np.arange({n_vector:_})` int64 steps -> float64 array. Median of "
+        f"{vector_rounds} interleaved calls. Peak memory: extra bytes allocated during one call, "
+        f"the {mib(n_vector * 8)} MiB result included (tracemalloc). Goal: ratio <= "
+        f"{GOAL_VECTOR:g}.\n"
+    )
     rows = []
     for name, series in vector.items():
         ours, hand = series["lrschedule"], best(series)
         lo, hi = ratio_spread(ours, hand)
         ratio = ours.median / hand.median
-        rows.append([
-            name, ms(ours.median), f"{ms(hand.median)} (`{hand.label}`)",
-            f"{ratio:.2f} ({lo:.2f}-{hi:.2f})", verdict(ratio, GOAL_VECTOR),
-            mib(memory[name]["lrschedule"]), mib(memory[name][hand.label]),
-        ])
-    w(table(["schedule", "lrschedule ms", "hand-written ms", "ratio", "goal",
-             "peak MiB (ours)", "peak MiB (hand)"], rows))
+        rows.append(
+            [
+                name,
+                ms(ours.median),
+                f"{ms(hand.median)} (`{hand.label}`)",
+                f"{ratio:.2f} ({lo:.2f}-{hi:.2f})",
+                verdict(ratio, GOAL_VECTOR),
+                mib(memory[name]["lrschedule"]),
+                mib(memory[name][hand.label]),
+            ]
+        )
+    w(
+        table(
+            [
+                "schedule",
+                "lrschedule ms",
+                "hand-written ms",
+                "ratio",
+                "goal",
+                "peak MiB (ours)",
+                "peak MiB (hand)",
+            ],
+            rows,
+        )
+    )
     w("")
 
     w("## Every variant\n")
@@ -760,15 +846,24 @@ def render(
     rows = []
     for name, series in vector.items():
         for label, s in series.items():
-            rows.append([name, f"`{label}`", ms(s.median), f"{ms(s.q1)}-{ms(s.q3)}",
-                         mib(memory[name][label])])
+            rows.append(
+                [
+                    name,
+                    f"`{label}`",
+                    ms(s.median),
+                    f"{ms(s.q1)}-{ms(s.q3)}",
+                    mib(memory[name][label]),
+                ]
+            )
     w(table(["schedule", "candidate", "median ms", "IQR ms", "peak MiB"], rows, right={2, 3, 4}))
     w("")
 
     if extras is not None:
         w("## Other libraries (per call, ns)\n")
-        w(f"Extra columns, not goals: median of {extra_rounds} rounds. \"hand\" is a hand-written "
-          "expression of the same formula in that library (see below).\n")
+        w(
+            f'Extra columns, not goals: median of {extra_rounds} rounds. "hand" is a hand-written '
+            "expression of the same formula in that library (see below).\n"
+        )
         columns = extras["columns"]
         if columns:
             header = ["schedule", "NumPy scalar (ours)", *columns]
@@ -785,20 +880,36 @@ def render(
         w("")
 
     w("## The hand-written comparators\n")
-    w("The fastest variant of each schedule is the comparator in the headline. Each variant is checked "
-      "against lrschedule before timing (relative 1e-9). Per call, each variant computes the value on "
-      "every call and returns `np.float64(<Python float>)`, as the schedule does; vectorized, each "
-      "returns a new float64 array of the step's shape. Neither clips negative steps, which "
-      "lrschedule does.\n")
+    w(
+        "The fastest variant of each schedule is the comparator in the headline. Each variant is checked "
+        "against lrschedule before timing (relative 1e-9). Per call, each variant computes the value on "
+        "every call and returns `np.float64(<Python float>)`, as the schedule does; vectorized, each "
+        "returns a new float64 array of the step's shape. Neither clips negative steps, which "
+        "lrschedule does.\n"
+    )
     w("```python")
+    w(PREAMBLE)
     for fns in (*SCALAR_HAND.values(), *VECTOR_HAND.values()):
         for fn in fns:
+            w("")
             w(textwrap.dedent(inspect.getsource(fn)).rstrip())
             w("")
     w("```")
-    w("")
-    w("With `_B = np.asarray(BOUNDARIES, dtype=np.int64)` and `_V = np.asarray(VALUES)`.")
     return "\n".join(out) + "\n"
+
+
+PREAMBLE = """\
+import bisect
+import math
+
+import numpy as np
+
+BOUNDARIES = [1000 * (i + 1) for i in range(10)]
+VALUES = [0.1 * 0.5**i for i in range(11)]
+_B = np.asarray(BOUNDARIES, dtype=np.int64)
+_V = np.asarray(VALUES, dtype=np.float64)
+LOG_RATE_PER_STEP = math.log(0.96) / 1000
+"""
 
 
 if __name__ == "__main__":
