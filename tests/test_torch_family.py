@@ -365,7 +365,7 @@ def test_cyclic_generated(
     schedule = Cyclic(base, peak, up, down, mode=mode, gamma=gamma)
     exact = cyclic_lr(base, peak, up, down, mode, gamma)(step)
     value = schedule(step)
-    assert math.isclose(value, schedule(np.asarray([step]))[0], rel_tol=1e-15)  # math vs NumPy
+    assert math.isclose(value, schedule(np.asarray([step]))[0], rel_tol=1e-13)  # libm vs NumPy SIMD
     # base + (max - base) * scale, as torch: exact to the rounding of the larger rate
     assert math.isclose(value, float(exact), rel_tol=1e-12, abs_tol=1e-15 * max(base, peak))
 
@@ -399,7 +399,7 @@ def test_one_cycle_generated(
     step = round(fraction * total)
     exact = one_cycle_lr(peak, total, pct, strategy, three_phase=three_phase)(step)
     value = schedule(step)
-    assert math.isclose(value, schedule(np.asarray([step]))[0], rel_tol=1e-15)  # math vs NumPy
+    assert math.isclose(value, schedule(np.asarray([step]))[0], rel_tol=1e-13)  # libm vs NumPy SIMD
     assert math.isclose(value, float(exact), rel_tol=1e-12, abs_tol=1e-300)
 
 

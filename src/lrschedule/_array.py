@@ -23,7 +23,7 @@ __all__ = ["evaluate", "python_math"]
 
 Formula = Callable[[Any, Any], Any]
 
-_NUMPY_SCALARS: dict[str | None, type[np.floating[Any]]] = {
+NUMPY_SCALARS: dict[str | None, type[np.floating[Any]]] = {
     None: np.float64,
     "float64": np.float64,
     "float32": np.float32,
@@ -174,7 +174,7 @@ python_math = _PythonMath()
 """The namespace a formula sees for Python and NumPy scalar steps: IEEE semantics throughout."""
 
 
-_raw_math: Any = types.SimpleNamespace(
+raw_math: Any = types.SimpleNamespace(
     **{
         **{name: getattr(python_math, name) for name in dir(_PythonMath) if name[0] != "_"},
         "floor": math.floor,
@@ -200,9 +200,9 @@ def scalar_value(formula: Formula, step: Any) -> float:
     try:
         x = float(step)
         if x >= 0.0:
-            return float(formula(_raw_math, x))
+            return float(formula(raw_math, x))
         if x < 0.0:
-            return float(formula(_raw_math, 0.0))
+            return float(formula(raw_math, 0.0))
     except (ArithmeticError, ValueError):  # overflow, a domain error, or a huge Python int
         pass
     return float(formula(python_math, python_math.maximum(_python_step(step), 0.0)))
@@ -228,7 +228,7 @@ def evaluate(formula: Formula, step: Any, dtype: str | None) -> Any:
     """
     kind = type(step)
     if kind is int or kind is float or isinstance(step, (np.integer, np.floating)):
-        scalar = _NUMPY_SCALARS.get(dtype) or _numpy_scalar(dtype)
+        scalar = NUMPY_SCALARS.get(dtype) or _numpy_scalar(dtype)
         return scalar(scalar_value(formula, step))
     if isinstance(step, np.generic):
         raise _bad_step(step, f"a NumPy scalar of dtype {step.dtype}")
@@ -237,11 +237,11 @@ def evaluate(formula: Formula, step: Any, dtype: str | None) -> Any:
 
 def _numpy_scalar(dtype: str | None) -> type[np.floating[Any]]:
     try:
-        return _NUMPY_SCALARS[dtype]
+        return NUMPY_SCALARS[dtype]
     except KeyError:
         raise ValueError(
             f"dtype={dtype!r} is not available for Python and NumPy scalar steps, which return "
-            f"NumPy scalars; NumPy offers {', '.join(n for n in _NUMPY_SCALARS if n)}. "
+            f"NumPy scalars; NumPy offers {', '.join(n for n in NUMPY_SCALARS if n)}. "
             "Pass the step as a torch or JAX array to get this dtype."
         ) from None
 

@@ -55,6 +55,13 @@ class LearningRateSchedule:
         ``step`` is a Python int or float, a NumPy scalar, or an integer or real floating array of
         any array API library, of any shape. Python and NumPy scalars give a NumPy scalar.
         """
+        if type(step) is int and step >= 0:  # the optimizer's step counter: the hot path
+            try:
+                return _array.NUMPY_SCALARS[self.dtype](
+                    self._evaluate(_array.raw_math, float(step))
+                )
+            except (ArithmeticError, ValueError, KeyError):
+                pass  # overflow, a domain error or a dtype NumPy lacks: the general path decides
         return _array.evaluate(self._evaluate, step, self.dtype)
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
@@ -137,6 +144,8 @@ class LearningRateSchedule:
             return f"<{type(self).__name__}>"
         parts = []
         for field in dataclasses.fields(self):
+            if not field.init:
+                continue
             value = getattr(self, field.name)
             if field.default is not dataclasses.MISSING and value == field.default:
                 continue

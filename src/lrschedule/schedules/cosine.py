@@ -94,6 +94,8 @@ class CosineDecay(LearningRateSchedule):
         cosine = _half_cosine(xp, remaining, self.decay_steps)
         if self.exponent != 1.0:
             cosine = xp.pow(cosine, self.exponent)
+        if self.alpha == 0.0:
+            return peak * cosine
         return peak * ((1.0 - self.alpha) * cosine + self.alpha)
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
