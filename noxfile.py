@@ -1,10 +1,13 @@
-"""Sessions: one per backend, plus parity, lint, docs and bench.
+"""Sessions: one per backend, plus jax-x64, minimum versions, fuzz, parity, lint, docs and bench.
 
 ``nox`` with no arguments runs everything that can run on a CPU machine. torch is pinned to the CPU
 build that installs quickly here (2.13.0); an unpinned torch pulls several GB of CUDA packages.
 """
 
 from __future__ import annotations
+
+import pathlib
+import re
 
 import nox
 
@@ -17,6 +20,8 @@ nox.options.sessions = [
     "tests-dask",
     "parity",
     "integrations",
+    "tests-jax-x64",
+    "tests-minimum",
     "lint",
     "docs",
 ]
@@ -48,6 +53,66 @@ for _backend in ("numpy", "strict", "torch", "jax", "dask", "cupy"):
 
     _session.__doc__ = f"The test suite with the {_backend} backend fixture."
     nox.session(name=f"tests-{_backend}", python=None)(_session)
+
+
+@nox.session(name="tests-jax-x64", python=None)
+def tests_jax_x64(session: nox.Session) -> None:
+    """The JAX tests with float64 on (JAX_ENABLE_X64=1): the jax and jax-jit backends then
+    compute in float64 with float64 defaults. One test checks the refusal of float64 without
+    x64, which cannot happen here: deselected."""
+    session.install("-e", ".[test]", "jax")
+    session.run(
+        "pytest",
+        *(session.posargs or ["-q", "-p", "no:cacheprovider"]),
+        "tests",
+        "-k",
+        "jax",
+        "--deselect",
+        "tests/test_call.py::test_jax_jit_traces_once_and_float64_needs_x64",
+        env={"LRSCHEDULE_TEST_BACKENDS": "jax", "JAX_ENABLE_X64": "1"},
+    )
+
+
+def _minimums() -> list[str]:
+    """pyproject's lower bounds of the runtime dependencies, pinned: ``numpy>=1.26`` -> ``numpy==1.26``."""
+    text = pathlib.Path("pyproject.toml").read_text(encoding="utf-8")
+    block = re.search(r"^dependencies = \[(.*?)\]", text, re.S | re.M)
+    assert block is not None, "no dependencies in pyproject.toml"
+    return [
+        f"{name}=={version}" for name, version in re.findall(r'"([\w.-]+)>=([\w.]+)"', block[1])
+    ]
+
+
+@nox.session(name="tests-minimum", python=None)
+def tests_minimum(session: nox.Session) -> None:
+    """The test suite (NumPy and array-api-strict backends) on the oldest supported versions of
+    the runtime dependencies, exactly pyproject's lower bounds."""
+    pins = _minimums()
+    session.install("-e", ".[test]", *pins)
+    session.run(
+        "python",
+        "-c",
+        "import numpy, array_api_compat; print(numpy.__version__, array_api_compat.__version__)",
+    )
+    session.run(
+        "pytest",
+        *(session.posargs or ["-q", "-p", "no:cacheprovider"]),
+        env={"LRSCHEDULE_TEST_BACKENDS": "numpy,strict"},
+    )
+
+
+@nox.session(python=None)
+def fuzz(session: nox.Session) -> None:
+    """Longer fuzzing: tests/test_fuzz.py with the hypothesis "fuzz" profile (a few minutes; not in
+    the default run). Prints how many examples each test ran."""
+    session.install("-e", ".[test]")
+    session.run(
+        "pytest",
+        *(session.posargs or ["-q", "-p", "no:cacheprovider"]),
+        "--hypothesis-show-statistics",
+        "tests/test_fuzz.py",
+        env={"LRSCHEDULE_HYPOTHESIS_PROFILE": "fuzz", "LRSCHEDULE_TEST_BACKENDS": "numpy"},
+    )
 
 
 @nox.session(python=None)

@@ -11,14 +11,26 @@ import contextlib
 import dataclasses
 import importlib.util
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 collect_ignore = ["golden"]  # scripts that make the golden data, run by the parity session
+
+# Hypothesis profiles: the normal run uses hypothesis's defaults; `nox -s fuzz` sets
+# LRSCHEDULE_HYPOTHESIS_PROFILE=fuzz for many more examples of tests/test_fuzz.py (tests that
+# set max_examples themselves keep theirs).
+settings.register_profile(
+    "fuzz",
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("LRSCHEDULE_HYPOTHESIS_PROFILE", "default"))
 
 
 @dataclass
@@ -142,28 +154,20 @@ def _jax() -> list[Backend]:
     def jit(schedule: Any) -> Any:
         return jax.jit(lambda s: schedule(s))
 
-    common: dict[str, Any] = {"extra": {"to_numpy": to_numpy}}
     small = ("float16", "bfloat16", "float32")
+    # The plain backends follow JAX's own setting (JAX_ENABLE_X64=1: the tests-jax-x64 session):
+    # with x64, float64 compute, float64 defaults and int64 steps; without, float32 and int32.
+    x64 = bool(jax.config.read("jax_enable_x64"))
+    common: dict[str, Any] = {
+        "extra": {"to_numpy": to_numpy},
+        "float64": x64,
+        "default_float": "float64" if x64 else "float32",
+        "dtypes": (*small, "float64") if x64 else small,
+        "int_dtype": "int64" if x64 else "int32",
+    }
     return [
-        Backend(
-            "jax",
-            jnp,
-            float64=False,
-            default_float="float32",
-            dtypes=small,
-            int_dtype="int32",
-            **common,
-        ),
-        Backend(
-            "jax-jit",
-            jnp,
-            float64=False,
-            default_float="float32",
-            dtypes=small,
-            int_dtype="int32",
-            wrap=jit,
-            **common,
-        ),
+        Backend("jax", jnp, **common),
+        Backend("jax-jit", jnp, wrap=jit, **common),
         Backend(
             "jax-x64-jit",
             jnp,
@@ -171,7 +175,7 @@ def _jax() -> list[Backend]:
             dtypes=(*small, "float64"),
             wrap=jit,
             context=lambda: jax.enable_x64(True),
-            **common,
+            extra=common["extra"],
         ),
     ]
 
@@ -258,6 +262,22 @@ def _params() -> list[Any]:
 
 
 _built: dict[str, Backend] = {}
+
+
+@pytest.fixture
+def isolated_registry() -> Iterator[None]:
+    """Restore lrschedule's registry after a test that registers names (and may break it)."""
+    from lrschedule import registry
+
+    with registry._lock:
+        saved = (dict(registry._by_name), dict(registry._by_class), set(registry._builtin))
+    yield
+    with registry._lock:
+        for table, copy in zip(
+            (registry._by_name, registry._by_class, registry._builtin), saved, strict=True
+        ):
+            table.clear()
+            table.update(copy)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(params=_params())

@@ -1,0 +1,1032 @@
+"""Fuzzing: constructors, ``deserialize`` and ``from_json`` on arbitrary input, and round trips.
+
+Three contracts, each checked on generated input (hypothesis):
+
+* **Constructors.** Every built-in schedule class, given arbitrary argument values and types, either
+  builds a schedule whose values are finite at finite steps (a few steps, as Python and NumPy scalars
+  and as NumPy arrays) or raises ``ValueError``/``TypeError`` whose message names the argument.
+  Nothing else: no ``OverflowError``, ``ZeroDivisionError``, ``RecursionError``, and no warning.
+  An infinite value is accepted only where the exact value may itself lie beyond the float range
+  (a schedule that grows, or a product): that is IEEE overflow, not a bug.
+* **Configs.** ``deserialize`` and ``from_json`` on arbitrary JSON-like data and text return a
+  schedule or raise ``ConfigError``: never another exception, never a hang (each input well under
+  a second), never an import.
+* **Round trips.** Every schedule built above loads back from its config equal, with identical
+  values.
+
+The number of examples comes from the hypothesis profile: the normal run uses hypothesis's default
+(100 per test); ``nox -s fuzz`` loads the longer ``fuzz`` profile (``LRSCHEDULE_HYPOTHESIS_PROFILE``,
+see ``tests/conftest.py``). ``pytest --hypothesis-show-statistics`` prints the counts and the events
+(built / refused / known bug) of each test.
+
+Known bugs, not yet fixed in ``src/``, are recognised by :func:`known_bug`: a generated example that
+hits one is counted as an event and not reported again. Each has a deterministic ``xfail(strict=True)``
+regression test below (``test_bug_*``): when a fix lands, that test passes, strict xfail fails it,
+and the fixer removes the mark and the entry in :data:`KNOWN_BUGS`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fractions
+import json
+import math
+import signal
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import lrschedule
+from lrschedule import ConfigError, LearningRateSchedule
+from lrschedule.schedules.wsd import DECAY_TYPES, WARMUP_TYPES
+
+FUZZ = settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+BUILTIN: dict[str, type[LearningRateSchedule]] = {
+    name: cls
+    for name, cls in lrschedule.registered().items()
+    if cls.__module__.startswith("lrschedule.schedules.")
+}
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "anneal_strategy": ("cos", "linear"),
+    "mode": ("triangular", "triangular2", "exp_range"),
+    "interpolation": ("linear", "cosine"),
+    "warmup_type": WARMUP_TYPES,
+    "decay_type": DECAY_TYPES,
+}
+DTYPE_NAMES = ("float16", "bfloat16", "float32", "float64")
+
+SCALAR_STEPS: list[int | float] = [
+    0,
+    1,
+    7,
+    100,
+    1000,
+    10**6,
+    2**31 - 1,
+    2**53,
+    2**63 - 1,
+    -3,
+    0.5,
+    1e18,
+]
+INT_STEPS = np.asarray([0, 1, 7, 100, 1000, 10**6, 2**31 - 1, 2**53, 2**63 - 1, -3], dtype=np.int64)
+FLOAT_STEPS = np.asarray([0.0, 0.5, 1.0, 1e3, 1e12, 1e18, -1.0], dtype=np.float64)
+
+
+def test_every_public_schedule_class_is_fuzzed() -> None:
+    public = {
+        name
+        for name in lrschedule.__all__
+        if isinstance(getattr(lrschedule, name), type)
+        and issubclass(getattr(lrschedule, name), LearningRateSchedule)
+        and name != "LearningRateSchedule"
+    }
+    assert public == set(BUILTIN)
+
+
+# -- strategies ---------------------------------------------------------------------------------
+
+HUGE_INTS = [
+    2**31 - 1,
+    2**53 + 1,
+    2**63 - 1,
+    2**63,
+    2**64,
+    -(2**63) - 1,
+    10**308,
+    2**1024,
+    10**5000,
+]
+SPECIAL_FLOATS = [
+    0.0,
+    -0.0,
+    5e-324,
+    2.2250738585072014e-308,
+    1e-300,
+    1e300,
+    1.7976931348623157e308,
+    -1.7976931348623157e308,
+    math.nan,
+    math.inf,
+    -math.inf,
+    2.0**-53,
+    1.0 - 2.0**-53,
+    1.0 + 2.0**-52,
+]
+NUMPY_DTYPES = [
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+    "longdouble",
+    "bool",
+    "complex64",
+]
+
+
+# by index: hypothesis prints the elements of sampled_from, and repr(10**5000) raises
+def _huge_int(i: int) -> int:
+    return HUGE_INTS[i]
+
+
+huge_ints = st.integers(0, len(HUGE_INTS) - 1).map(_huge_int)
+
+
+def numpy_values(shape: Any = ()) -> st.SearchStrategy[Any]:
+    """NumPy scalars and arrays of every dtype, with every value of it (NaN, inf, extremes)."""
+    arrays = st.sampled_from(NUMPY_DTYPES).flatmap(
+        lambda dtype: hnp.arrays(np.dtype(dtype), shape, elements=hnp.from_dtype(np.dtype(dtype)))
+    )
+    if shape == ():
+        return st.one_of(arrays, arrays.map(lambda a: a[()]))  # 0-d arrays and NumPy scalars
+    return arrays
+
+
+numbers: st.SearchStrategy[Any] = st.one_of(
+    st.integers(),
+    huge_ints,
+    st.floats(),
+    st.sampled_from(SPECIAL_FLOATS),
+    st.booleans(),
+    numpy_values(),
+    st.fractions(),
+    st.decimals(),
+    st.complex_numbers(),
+    st.sampled_from([fractions.Fraction(10**400, 3), fractions.Fraction(1, 10**400)]),
+)
+
+
+def wild(nested: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Anything: numbers of every kind and size, strings, None, containers, arrays, schedules."""
+    return st.one_of(
+        numbers,
+        st.text(),
+        st.binary(),
+        st.none(),
+        st.lists(numbers, max_size=6),
+        st.lists(numbers, max_size=4).map(tuple),
+        st.dictionaries(st.text(max_size=4), numbers, max_size=3),
+        numpy_values(st.integers(0, 4)),
+        numpy_values((2, 2)),
+        nested,
+        st.lists(nested, max_size=3),
+        st.sampled_from([object(), float, lrschedule.Constant, lrschedule, Ellipsis, print]),
+        st.text().map(lambda t: t * 1000),
+    )
+
+
+def plain_numbers() -> st.SearchStrategy[Any]:
+    """Ordinary hyperparameter values: what a user writes (most builds succeed)."""
+    return st.one_of(
+        st.integers(0, 10**6),
+        st.floats(0.0, 1e6),
+        st.floats(-2.0, 2.0),
+        st.floats(1e-6, 10.0),
+        st.sampled_from([0, 1, 2, 0.1, 0.5, 0.9, 0.99, 1.0, 1.5, 2.0, 10, 100, 1000]),
+    )
+
+
+def plausible(field: dataclasses.Field[Any], nested: st.SearchStrategy[Any]) -> Any:
+    """A strategy for values of the right type for ``field`` (not necessarily in range)."""
+    kind = str(field.type)
+    if field.name == "dtype":
+        return st.sampled_from([None, *DTYPE_NAMES, np.float32, np.dtype("float16")])
+    if field.name == "name":
+        return st.one_of(st.none(), st.text())
+    if field.name in CHOICES:
+        return st.sampled_from(CHOICES[field.name])
+    if kind == "bool":
+        return st.booleans()
+    if kind == "LearningRateSchedule":
+        return nested
+    if kind.startswith("tuple[LearningRateSchedule |"):
+        return st.lists(st.one_of(nested, plain_numbers()), min_size=1, max_size=4)
+    if kind.startswith("tuple[LearningRateSchedule"):
+        return st.lists(nested, min_size=1, max_size=4)
+    if kind.startswith("tuple["):
+        values = st.lists(plain_numbers(), max_size=6)
+        return st.one_of(values, values.map(sorted), values.map(lambda v: np.asarray(sorted(v))))
+    if "None" in kind:
+        return st.one_of(st.none(), plain_numbers())
+    return plain_numbers()
+
+
+@st.composite
+def arguments(
+    draw: st.DrawFn, cls: type[LearningRateSchedule], nested: st.SearchStrategy[Any], wildness: int
+) -> dict[str, Any]:
+    """Keyword arguments for ``cls``: each one plausible, or (1 in ``wildness``) anything at all;
+    optional ones sometimes left out."""
+    kwargs: dict[str, Any] = {}
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if not field.init:
+            continue
+        optional = field.default is not dataclasses.MISSING
+        if optional and draw(st.booleans()):
+            continue
+        if wildness and draw(st.integers(0, wildness - 1)) == 0:
+            kwargs[field.name] = draw(wild(nested))
+        else:
+            kwargs[field.name] = draw(plausible(field, nested))
+    return kwargs
+
+
+def _build(cls: type[LearningRateSchedule], kwargs: dict[str, Any]) -> LearningRateSchedule | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            return cls(**kwargs)
+    except Exception:
+        return None
+
+
+@st.composite
+def valid_schedules(draw: st.DrawFn, depth: int = 2) -> LearningRateSchedule:
+    """A schedule of any built-in class with plausible arguments (a Constant when they fail)."""
+    nested = (
+        valid_schedules(depth - 1) if depth > 0 else st.builds(lrschedule.Constant, st.floats(0, 1))
+    )
+    name = draw(st.sampled_from(sorted(BUILTIN)))
+    kwargs = draw(arguments(BUILTIN[name], nested, wildness=0))
+    built = _build(BUILTIN[name], kwargs)
+    return built if built is not None else lrschedule.Constant(draw(st.floats(-1.0, 1.0)))
+
+
+# -- probing a schedule ------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Probe:
+    """What calling a schedule at the probe steps gave: the problems found, and the values."""
+
+    problems: list[str] = dataclasses.field(default_factory=list)
+    values: list[Any] = dataclasses.field(default_factory=list)
+    infinite: bool = False
+
+
+def probe(schedule: LearningRateSchedule) -> Probe:
+    """Call ``schedule`` at a few steps (Python and NumPy scalars, int64 and float64 arrays)."""
+    result = Probe()
+    calls: list[tuple[str, Callable[[], Any]]] = [
+        (f"step {t!r}", lambda t=t: schedule(t)) for t in SCALAR_STEPS
+    ]
+    calls += [
+        ("step np.int64(1000)", lambda: schedule(np.int64(1000))),
+        ("step np.float32(7.0)", lambda: schedule(np.float32(7.0))),
+        ("int64 array", lambda: schedule(INT_STEPS)),
+        ("float64 array", lambda: schedule(FLOAT_STEPS)),
+    ]
+    for where, call in calls:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                value = call()
+            except ValueError as exc:
+                if "bfloat16" in str(exc) and "not available for" in str(exc):
+                    continue  # documented: NumPy has no bfloat16 (torch and JAX have)
+                result.problems.append(f"{where}: ValueError: {str(exc)[:120]}")
+                continue
+            except Exception as exc:  # anything escaping a call is a problem
+                result.problems.append(f"{where}: {type(exc).__name__}: {str(exc)[:120]}")
+                continue
+        for warning in caught:
+            category = warning.category.__name__
+            result.problems.append(f"{where}: {category}: {str(warning.message)[:120]}")
+        array = np.asarray(value, dtype=np.float64)
+        result.values.append(array)
+        if np.isnan(array).any():
+            result.problems.append(f"{where}: NaN at a finite step: {value!r:.200}")
+        elif np.isinf(array).any():
+            result.infinite = True
+    return result
+
+
+def _numbers_in(schedule: Any) -> Iterator[float]:
+    """Every number in a schedule's hyperparameters, nested schedules included."""
+    if isinstance(schedule, LearningRateSchedule) and dataclasses.is_dataclass(schedule):
+        for field in dataclasses.fields(schedule):
+            yield from _numbers_in(getattr(schedule, field.name))
+    elif isinstance(schedule, (tuple, list)):
+        for item in schedule:
+            yield from _numbers_in(item)
+    elif isinstance(schedule, (int, float)) and not isinstance(schedule, bool):
+        yield float(schedule)
+
+
+def _schedules_in(schedule: Any) -> Iterator[LearningRateSchedule]:
+    if isinstance(schedule, LearningRateSchedule):
+        yield schedule
+        for field in dataclasses.fields(schedule):  # type: ignore[arg-type]
+            yield from _schedules_in(getattr(schedule, field.name))
+    elif isinstance(schedule, (tuple, list)):
+        for item in schedule:
+            yield from _schedules_in(item)
+
+
+def may_overflow(schedule: LearningRateSchedule) -> bool:
+    """Whether the exact value may itself be beyond the float range at some finite step: a
+    schedule that grows without bound, a product, or a result dtype too narrow for its numbers.
+    There an infinite value (and NumPy's overflow warning) is IEEE overflow, not a bug."""
+    for part in _schedules_in(schedule):
+        growth = {
+            "ExponentialDecay": lambda s: s.decay_rate > 1 and s.end_learning_rate is None,
+            "StepDecay": lambda s: s.gamma > 1,
+            "MultiStepDecay": lambda s: s.gamma > 1,
+            "Cyclic": lambda s: s.mode == "exp_range" and s.gamma > 1,
+            "CosineDecayRestarts": lambda s: s.m_mul > 1,
+            "Product": lambda s: True,
+        }.get(type(part).__name__)
+        if growth is not None and growth(part):
+            return True
+        if part.dtype in ("float16", "bfloat16", "float32"):
+            top = 65504.0 if part.dtype == "float16" else 3.4e38
+            # a bound on what the formulas' products of hyperparameters may reach
+            if math.prod(max(1.0, abs(v)) for v in _numbers_in(part)) > top / 2:
+                return True
+    return False
+
+
+def _overflow_only(problems: list[str]) -> bool:
+    return all("overflow encountered" in p for p in problems)
+
+
+# -- known bugs (each with an xfail(strict=True) regression test below) -------------------------
+
+EXTREME = 2.0**500
+"""Magnitudes beyond which (or below whose reciprocal) formulas overflow in intermediate results."""
+
+
+def _extreme(schedule: LearningRateSchedule) -> bool:
+    return any(v != 0 and not 1 / EXTREME <= abs(v) <= EXTREME for v in _numbers_in(schedule))
+
+
+def _has(schedule: LearningRateSchedule, name: str) -> bool:
+    return any(type(part).__name__ == name for part in _schedules_in(schedule))
+
+
+def _any_problem(problems: list[str], *needles: str) -> bool:
+    return any(any(needle in p for needle in needles) for p in problems)
+
+
+def _zero_rate(schedule: LearningRateSchedule) -> bool:
+    rates = ("initial_learning_rate", "base_learning_rate", "max_learning_rate", "value")
+    return any(
+        getattr(part, name, None) == 0
+        or (type(part).__name__ == "Cyclic" and part.base_learning_rate == part.max_learning_rate)  # type: ignore[attr-defined]
+        for part in _schedules_in(schedule)
+        for name in rates
+    )
+
+
+KNOWN_BUGS: dict[str, Callable[[LearningRateSchedule, list[str]], bool]] = {
+    # huge rates (differences overflow) or tiny periods (step / T overflows): NaN, inf, warnings
+    "extreme-magnitudes": lambda s, p: _extreme(s),
+    # gamma ** (a milestone's count) in Python floats raises OverflowError
+    "multistep-pow-overflow": lambda s, p: (
+        _has(s, "MultiStepDecay") and _any_problem(p, "OverflowError")
+    ),
+    # W + (tau - W) rounds to 0 when tau << W: ZeroDivisionError / inf
+    "inverse-sqrt-cancellation": lambda s, p: any(
+        type(x).__name__ == "InverseSqrt" and x.effective_timescale < x.warmup_steps * 2.0**-48  # type: ignore[attr-defined]
+        for x in _schedules_in(s)
+    ),
+    # zero times a growth factor that overflows: 0 * inf = NaN where the value is finite (a zero
+    # rate, or Cyclic's amplitude at a cycle's start)
+    "zero-times-overflowing-growth": lambda s, p: (
+        may_overflow(s)
+        and (_zero_rate(s) or _has(s, "Cyclic"))
+        and _any_problem(p, "NaN", "invalid value")
+    ),
+    # cycle=True: decay_steps * ceil(t / decay_steps) rounds below t at large t: pow(<0, p) = NaN
+    "polynomial-cycle-horizon": lambda s, p: (
+        any(type(x).__name__ == "PolynomialDecay" and x.cycle for x in _schedules_in(s))  # type: ignore[attr-defined]
+        and _any_problem(p, "NaN", "invalid value")
+    ),
+    # end / lr0 overflows: math.ceil(inf)
+    "exponential-staircase-ceiling": lambda s, p: (
+        _has(s, "ExponentialDecay") and _any_problem(p, "OverflowError")
+    ),
+}
+
+
+def known_bug(schedule: LearningRateSchedule, problems: list[str]) -> str | None:
+    for name, matches in KNOWN_BUGS.items():
+        if matches(schedule, problems):
+            return name
+    return None
+
+
+# -- (a) constructors ---------------------------------------------------------------------------
+
+
+def _names_an_argument(message: str, kwargs: dict[str, Any], cls: type) -> bool:
+    names = [f.name for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
+    return any(name in message for name in names)
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)[:2000]
+    except ValueError:  # an int with more than 4300 digits
+        return f"<{type(value).__name__} too large to print>"
+
+
+def _values_in(value: Any) -> Iterator[Any]:
+    yield value
+    if isinstance(value, (list, tuple, dict)):
+        for item in value.values() if isinstance(value, dict) else value:
+            yield from _values_in(item)
+
+
+KNOWN_CONSTRUCTION_BUGS: dict[str, Callable[[type, dict[str, Any], BaseException], bool]] = {
+    # float(Fraction) beyond the float range raises OverflowError in _validate.number
+    "fraction-overflow": lambda cls, kwargs, exc: (
+        isinstance(exc, OverflowError)
+        and any(isinstance(v, fractions.Fraction) for v in _values_in(list(kwargs.values())))
+    ),
+    # the message of a refused int with more than 4300 digits cannot be built: repr() raises
+    "huge-int-message": lambda cls, kwargs, exc: (
+        isinstance(exc, ValueError) and "integer string conversion" in str(exc)
+    ),
+    # Product(np.array(2.0)): numpy's "iteration over a 0-d array" names no argument
+    "product-0d-array": lambda cls, kwargs, exc: (
+        cls is lrschedule.Product and "iteration over a 0-d array" in str(exc)
+    ),
+}
+
+
+def check_constructor(cls: type[LearningRateSchedule], kwargs: dict[str, Any]) -> None:
+    note(f"{cls.__name__}(**{_safe_repr(kwargs)})")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            schedule = cls(**kwargs)
+    except Exception as exc:
+        for bug, matches in KNOWN_CONSTRUCTION_BUGS.items():
+            if matches(cls, kwargs, exc):
+                event(f"known bug: {bug}")
+                return
+        if not isinstance(exc, (ValueError, TypeError)):
+            raise
+        event(f"{cls.__name__}: refused ({type(exc).__name__})")
+        message = str(exc)
+        assert _names_an_argument(message, kwargs, cls), f"message names no argument: {message!r}"
+        return
+    check_built(schedule)
+
+
+def check_built(schedule: LearningRateSchedule) -> None:
+    """The values contract and the round trip, for a schedule that was built."""
+    found = probe(schedule)
+    problems = found.problems
+    if may_overflow(schedule) and _overflow_only(problems):
+        problems = []  # the exact value overflows: inf and NumPy's warning are right
+    elif found.infinite and not may_overflow(schedule):
+        problems.append("an infinite value at a finite step, where the exact value is finite")
+    bug = known_bug(schedule, problems) if problems else None
+    if bug is not None:
+        event(f"known bug: {bug}")
+        return
+    assert not problems, f"{schedule!r:.500}: {problems}"
+    event(f"{type(schedule).__name__}: built")
+    check_round_trip(schedule, found.values)
+
+
+def check_round_trip(schedule: LearningRateSchedule, values: list[Any]) -> None:
+    """(c): the config loads back to an equal schedule with identical values."""
+    data = lrschedule.serialize(schedule)
+    json.dumps(data, allow_nan=False)  # JSON-native
+    problems: list[str] = []
+    try:
+        loaded = lrschedule.deserialize(data)
+        again = lrschedule.from_json(lrschedule.to_json(schedule))
+    except ConfigError as exc:
+        problems.append(f"ConfigError: {exc}")
+        bug = known_round_trip_bug(schedule)
+        if bug is not None:
+            event(f"known bug: {bug}")
+            return
+        raise AssertionError(f"{schedule!r:.500} does not load back: {problems}") from exc
+    assert loaded == schedule
+    assert again == schedule
+    assert hash(loaded) == hash(schedule)
+    assert loaded.get_config() == schedule.get_config()
+    reloaded = probe(loaded).values
+    for before, after in zip(values, reloaded, strict=True):
+        np.testing.assert_array_equal(before, after)
+
+
+def known_round_trip_bug(schedule: LearningRateSchedule) -> str | None:
+    if any(
+        isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**63
+        for v in _raw_numbers(schedule)
+    ):
+        return "int-beyond-2**63-does-not-load-back"
+    return None
+
+
+def _raw_numbers(schedule: Any) -> Iterator[Any]:
+    if isinstance(schedule, LearningRateSchedule):
+        for field in dataclasses.fields(schedule):  # type: ignore[arg-type]
+            yield from _raw_numbers(getattr(schedule, field.name))
+    elif isinstance(schedule, (tuple, list)):
+        for item in schedule:
+            yield from _raw_numbers(item)
+    else:
+        yield schedule
+
+
+NESTED = valid_schedules(depth=1)
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN))
+@FUZZ
+@given(data=st.data())
+def test_constructor_with_arbitrary_arguments(name: str, data: st.DataObject) -> None:
+    """Mostly plausible values with now and then anything at all: reaches both the checks and
+    the formulas."""
+    cls = BUILTIN[name]
+    check_constructor(cls, data.draw(arguments(cls, NESTED, wildness=4), label="kwargs"))
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN))
+@FUZZ
+@given(data=st.data())
+def test_constructor_with_wild_arguments(name: str, data: st.DataObject) -> None:
+    """Every argument anything at all."""
+    cls = BUILTIN[name]
+    check_constructor(cls, data.draw(arguments(cls, NESTED, wildness=1), label="kwargs"))
+
+
+@FUZZ
+@given(valid_schedules(depth=3))
+def test_generated_schedules_are_finite_and_round_trip(schedule: LearningRateSchedule) -> None:
+    """(a) and (c) on schedules built from plausible arguments, composites nested three deep."""
+    check_built(schedule)
+
+
+# -- (b) deserialize and from_json ---------------------------------------------------------------
+
+
+class Hang(BaseException):
+    """Raised by the watchdog; a BaseException, so that no ``except Exception`` can swallow it."""
+
+
+@contextmanager
+def watchdog(seconds: float) -> Iterator[None]:
+    """Fail instead of hanging (SIGALRM on the main thread where there is one), and time it."""
+    armed = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if armed:
+
+        def alarm(signum: int, frame: Any) -> None:
+            raise Hang(f"no answer within {seconds} s")
+
+        previous = signal.signal(signal.SIGALRM, alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        if armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    elapsed = time.perf_counter() - start
+    assert elapsed < seconds, f"took {elapsed:.2f} s"
+
+
+# A bytes input makes json detect its encoding, which imports a codec on first use: warm them up.
+for _encoding in (
+    "utf-8",
+    "utf-8-sig",
+    "utf-16",
+    "utf-16-le",
+    "utf-16-be",
+    "utf-32",
+    "utf-32-le",
+    "utf-32-be",
+):
+    "{}".encode(_encoding).decode(_encoding)
+
+
+def load_safely(load: Callable[[Any], Any], value: Any) -> LearningRateSchedule | None:
+    """``load(value)``: a schedule or ConfigError, within the time bound, importing nothing."""
+    before = set(sys.modules)
+    try:
+        with watchdog(1.0), warnings.catch_warnings():
+            warnings.simplefilter("error")
+            result = load(value)
+    except ConfigError:
+        event("ConfigError")
+        result = None
+    assert set(sys.modules) == before, f"imported {set(sys.modules) - before}"
+    if result is not None:
+        assert isinstance(result, LearningRateSchedule)
+        event("loaded a schedule")
+    return result
+
+
+SPECIAL_STRINGS = ["", "\x00", "\ud800", "🔥" * 50, "a" * 100_000, "__import__('os')"]
+
+
+def _special_string(i: int) -> str:  # by index, so that hypothesis never prints 100 kB
+    return SPECIAL_STRINGS[i]
+
+
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    huge_ints,
+    st.floats(),
+    st.sampled_from(SPECIAL_FLOATS),
+    st.text(),
+    st.integers(0, len(SPECIAL_STRINGS) - 1).map(_special_string),
+)
+json_like = st.recursive(
+    json_scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=5),
+        st.lists(children, max_size=3).map(tuple),
+        st.dictionaries(st.text(max_size=8), children, max_size=5),
+    ),
+    max_leaves=40,
+)
+
+KEY_NAMES = sorted(
+    {"module", "class_name", "config", "registered_name", "__class__", "__reduce__", "value"}
+    | {f.name for cls in BUILTIN.values() for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+)
+CLASS_NAMES = [
+    *BUILTIN,
+    "__tensor__",
+    "os.system",
+    "eval",
+    "builtins.eval",
+    "exponentialdecay",
+    " ExponentialDecay",
+    "Custom>ExponentialDecay",
+    "keras.optimizers.schedules.ExponentialDecay",
+]
+MODULES = ["lrschedule", "keras.optimizers.schedules", "os", "builtins", "", "lrschedule.registry"]
+
+
+@st.composite
+def configs(draw: st.DrawFn, depth: int = 3) -> Any:
+    """Configs that look like schedules: right keys and names mostly, arbitrary values, nested
+    configs and lists at any depth, and now and then anything at all."""
+    if depth <= 0 or draw(st.integers(0, 9)) == 0:
+        return draw(json_like)
+    value = st.one_of(json_like, configs(depth - 1), st.lists(configs(depth - 1), max_size=3))
+    inner_keys = st.one_of(st.sampled_from(KEY_NAMES), st.text(max_size=6))
+    config = draw(st.dictionaries(inner_keys, value, max_size=8))
+    top: dict[Any, Any] = {}
+    if draw(st.integers(0, 9)):
+        top["class_name"] = draw(st.one_of(st.sampled_from(CLASS_NAMES), json_scalars))
+    if draw(st.integers(0, 9)):
+        top["config"] = config if draw(st.integers(0, 9)) else draw(json_like)
+    if draw(st.booleans()):
+        top["module"] = draw(st.one_of(st.sampled_from(MODULES), json_scalars))
+    if draw(st.booleans()):
+        top["registered_name"] = draw(st.one_of(st.none(), st.sampled_from(CLASS_NAMES)))
+    if not draw(st.integers(0, 9)):
+        top[draw(st.one_of(st.text(max_size=6), st.integers()))] = draw(json_like)
+    return top
+
+
+@st.composite
+def mutated_configs(draw: st.DrawFn) -> Any:
+    """A valid schedule's config with one value somewhere replaced, removed or added."""
+    data: Any = lrschedule.serialize(draw(valid_schedules(depth=2)))
+    paths: list[tuple[Any, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, item in node.items():
+                paths.append((node, key))
+                walk(item)
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                paths.append((node, i))
+                walk(item)
+
+    walk(data)
+    for _ in range(draw(st.integers(1, 3))):
+        if not paths:
+            break
+        container, key = paths[draw(st.integers(0, len(paths) - 1))]
+        action = draw(st.sampled_from(["replace", "delete", "add"]))
+        if action == "replace" and key in (
+            container if isinstance(container, dict) else range(len(container))
+        ):
+            container[key] = draw(st.one_of(json_like, configs(1)))
+        elif action == "delete" and isinstance(container, dict):
+            container.pop(key, None)
+        elif isinstance(container, dict):
+            container[draw(st.sampled_from(KEY_NAMES))] = draw(json_like)
+    return data
+
+
+@FUZZ
+@given(st.one_of(json_like, configs()))
+def test_deserialize_arbitrary_data(data: Any) -> None:
+    schedule = load_safely(lrschedule.deserialize, data)
+    if schedule is not None:
+        check_built(schedule)
+
+
+@FUZZ
+@given(mutated_configs())
+def test_deserialize_mutated_valid_configs(data: Any) -> None:
+    schedule = load_safely(lrschedule.deserialize, data)
+    if schedule is not None:
+        check_built(schedule)
+
+
+def _dumps(value: Any) -> str:
+    try:
+        return json.dumps(value, allow_nan=True, default=repr)
+    except ValueError:  # an int with more than 4300 digits: write one by hand
+        return '{"class_name": "Constant", "config": {"value": 1' + "0" * 5000 + "}}"
+
+
+SPECIAL_TEXTS = [
+    "",
+    " ",
+    "null",
+    "NaN",
+    "-Infinity",
+    "1e5000",
+    "1" * 5000,
+    "[" * 50_000 + "]" * 50_000,
+    '{"a":' * 20_000 + "1" + "}" * 20_000,
+    '{"class_name": "Constant", "config": {"value": 1e5000}}',
+    '{"class_name": "Constant", "config": {"value": ' + "9" * 4400 + "}}",
+    '{"class_name": "Constant", "config": {"value": NaN}}',
+    '{"class_name": "Constant", "config": {"value": 0.1}, "class_name": "Constant"}',
+    "\ufeff{}",
+    '"' + "x" * 999_990 + '"',
+    " " * 1_000_001,
+]
+
+
+def _special_text(i: int) -> str:  # by index, so that hypothesis never prints a megabyte
+    return SPECIAL_TEXTS[i]
+
+
+@st.composite
+def json_texts(draw: st.DrawFn) -> str | bytes:
+    """JSON text: dumped configs (NaN/Infinity tokens included), edited, re-encoded, or junk."""
+    text = draw(
+        st.one_of(
+            st.one_of(json_like, configs(), mutated_configs()).map(_dumps),
+            st.text(),
+            st.integers(0, len(SPECIAL_TEXTS) - 1).map(_special_text),
+        )
+    )
+    if draw(st.integers(0, 3)) == 0 and text:  # an edit: cut, or a character in or out
+        i = draw(st.integers(0, len(text) - 1))
+        edit = draw(st.sampled_from(["cut", "insert", "delete"]))
+        if edit == "cut":
+            text = text[:i]
+        elif edit == "insert":
+            text = text[:i] + draw(st.sampled_from(list('{}[]",:0-eE.\\ \x00'))) + text[i:]
+        else:
+            text = text[:i] + text[i + 1 :]
+    if draw(st.integers(0, 4)) == 0:
+        encoding = draw(st.sampled_from(["utf-8", "utf-16", "utf-32", "latin-1"]))
+        try:
+            return text.encode(encoding)
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "surrogatepass")
+    return text
+
+
+@FUZZ
+@given(json_texts())
+def test_from_json_arbitrary_text(text: str | bytes) -> None:
+    schedule = load_safely(lrschedule.from_json, text)
+    if schedule is not None:
+        check_built(schedule)
+
+
+@FUZZ
+@given(valid_schedules(depth=3))
+def test_from_json_round_trip_text(schedule: LearningRateSchedule) -> None:
+    """(c) through the text form too, and every prefix of it is refused cleanly."""
+    text = lrschedule.to_json(schedule)
+    assert load_safely(lrschedule.from_json, text) == schedule
+    for cut in (1, len(text) // 2, len(text) - 1):
+        assert load_safely(lrschedule.from_json, text[:cut]) is None
+
+
+# -- the known bugs, one deterministic regression test each --------------------------------------
+
+BIG = 1.7976931348623157e308
+TINY = 5e-324
+
+
+L = lrschedule
+EXTREME_CASES: list[Any] = [
+    # (schedule, step, exact value, or (low, high) where it lies, or None: must be refused)
+    pytest.param(lambda: L.Linear(BIG, -BIG, 10), 10, -BIG, id="Linear-difference"),
+    pytest.param(lambda: L.PolynomialDecay(BIG, 10, -BIG), 0, BIG, id="Polynomial-difference"),
+    pytest.param(lambda: L.Cyclic(-BIG, BIG, 10), 10, BIG, id="Cyclic-difference"),
+    pytest.param(lambda: L.CosineDecay(1.0, 10, alpha=1e17), 0, 1.0, id="Cosine-alpha"),
+    pytest.param(lambda: L.PiecewiseInterpolate([-BIG, BIG], [1.0, 2.0]), 0, 1.5, id="Interp"),
+    pytest.param(lambda: L.Warmup(L.Constant(BIG), 10, -BIG), 5, 0.0, id="Warmup-difference"),
+    pytest.param(lambda: L.OneCycle(1.0, 10, div_factor=TINY), 0, None, id="OneCycle-div"),
+    pytest.param(lambda: L.ExponentialDecay(0.1, TINY, 0.5), 0, 0.1, id="Exponential-T"),
+    pytest.param(lambda: L.InverseTimeDecay(0.1, TINY, 0.5), 1, 0.0, id="InverseTime-T"),
+    pytest.param(lambda: L.CosineDecayRestarts(0.1, TINY), 1, (0.0, 0.1), id="SGDR-T"),
+    pytest.param(lambda: L.StepDecay(0.1, TINY, 0.5), 1, 0.0, id="Step-size"),
+    pytest.param(lambda: L.Cyclic(0.1, 1.0, TINY), 1, (0.1, 1.0), id="Cyclic-size"),
+    pytest.param(lambda: L.InverseSqrt(0.1, 0, TINY), 1, 0.1 * TINY**0.5, id="InverseSqrt-T"),
+    pytest.param(lambda: L.Warmup(L.Constant(1.0), TINY), 1, 1.0, id="Warmup-T"),
+    pytest.param(lambda: L.PolynomialDecay(0.1, TINY, cycle=True), 1, (1e-4, 0.1), id="Poly-T"),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="bug: extreme magnitudes overflow in intermediate results")
+@pytest.mark.parametrize(("make", "step", "exact"), EXTREME_CASES)
+def test_bug_extreme_magnitudes(
+    make: Callable[[], LearningRateSchedule], step: int, exact: Any
+) -> None:
+    """Accepted hyperparameters at the ends of the float range give NaN, inf or wrong values
+    where the exact value is an ordinary number, and NumPy RuntimeWarnings: a difference of two
+    huge rates overflows, a step divided by a subnormal period overflows (ExponentialDecay's
+    coefficient log(r) / T is inf, so step 0 gives 0 * inf = NaN), (1 - alpha) c + alpha cancels.
+    Fix: bound magnitudes at construction (e.g. |rates| and lengths within 2**-500..2**500), and
+    reformulate where cheap (a * w_a + b * w_b, as OneCycle already does, for a + (b - a) * w;
+    c + alpha (1 - c) for (1 - alpha) c + alpha)."""
+    if exact is None:
+        with pytest.raises(ValueError):  # noqa: PT011
+            make()
+        return
+    schedule = make()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for value in (schedule(step), schedule(np.asarray([step]))[0]):
+            if isinstance(exact, tuple):
+                assert exact[0] <= value <= exact[1]
+            else:
+                assert value == pytest.approx(exact, rel=1e-9, abs=1e-300)
+
+
+@pytest.mark.xfail(strict=True, reason="bug: zero times an overflowing growth is NaN")
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        L.StepDecay(0.0, 1, 2.0),
+        L.ExponentialDecay(0.0, 1, 2.0),
+        L.Cyclic(0.5, 0.5, 10, mode="exp_range", gamma=2.0),
+        L.Cyclic(1.0, 2.0, 1, mode="exp_range", gamma=2.0),
+    ],
+    ids=["StepDecay", "ExponentialDecay", "Cyclic-flat", "Cyclic-cycle-start"],
+)
+def test_bug_zero_times_overflowing_growth(schedule: LearningRateSchedule) -> None:
+    """A schedule that grows without bound from a zero rate (or with a zero amplitude, or at the
+    start of a Cyclic cycle, where the triangle is 0) has a finite value there, but
+    0 * exp(overflow) = 0 * inf = NaN once the growth overflows (step 10**6 here). Fix: a zero
+    rate (amplitude) is a constant; multiply the triangle into the growth only where it is not 0
+    (``xp.where(height == 0, 0, height * growth)``), or clip the exponent."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        expected = schedule(0)
+        assert schedule(10**6) == expected
+        assert schedule(np.asarray([10**6]))[0] == expected
+
+
+@pytest.mark.xfail(strict=True, reason="bug: PolynomialDecay cycle horizon rounds below the step")
+def test_bug_polynomial_cycle_horizon() -> None:
+    """With ``cycle=True``, ``decay_steps * ceil(t / decay_steps)`` may round below ``t`` when
+    ``t / decay_steps`` is not exact (decay_steps=6.375, t=1e18: 128 below), so
+    ``(horizon - t) / horizon < 0`` and its power is NaN (with a NumPy warning). Fix: correct the
+    period count as ``_whole_periods`` does, or clip ``remaining`` at 0."""
+    schedule = L.PolynomialDecay(1.0, 6.375, 0.0, power=1.5, cycle=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert 0.0 <= schedule(1e18) <= 1.0
+        assert 0.0 <= schedule(np.asarray([1e18]))[0] <= 1.0
+
+
+@pytest.mark.xfail(strict=True, reason="bug: MultiStepDecay gamma ** count raises OverflowError")
+def test_bug_multistep_pow_overflow() -> None:
+    """``self.gamma ** count`` is a Python float power: it raises OverflowError at call time when
+    a milestone repeats and gamma > 1 overflows. Fix: math.pow in a try (inf on overflow), or
+    refuse at construction the gamma ** count that overflows."""
+    schedule = lrschedule.MultiStepDecay(1.0, [10] * 1100, gamma=2.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert schedule(5) == 1.0
+        assert schedule(np.asarray([5]))[0] == 1.0
+
+
+@pytest.mark.xfail(strict=True, reason="bug: InverseSqrt cancels W + (tau - W) to 0")
+def test_bug_inverse_sqrt_cancellation() -> None:
+    """With a timescale far below warmup_steps, ``(after + (tau - W)) / tau`` at ``after = W``
+    rounds to 0: ZeroDivisionError on the scalar path, inf (with a warning) on arrays; the exact
+    value there is the peak rate. Fix: ``1 + (after - W) / tau``, exact at ``after = W``."""
+    schedule = lrschedule.InverseSqrt(0.1, 1e20, 1e-5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert schedule(1e20) == 0.1
+        assert schedule(np.asarray([1e20]))[0] == 0.1
+
+
+@pytest.mark.xfail(strict=True, reason="bug: ExponentialDecay staircase ceiling math.ceil(inf)")
+def test_bug_exponential_staircase_ceiling() -> None:
+    """Growth to a ceiling with ``end / lr0`` beyond the float range: ``math.ceil(inf)`` raises
+    OverflowError at call time. Fix: ``most = ceil((log(end) - log(lr0)) / log(r))`` (no
+    overflowing ratio), or clamp ``most`` to a finite count."""
+    schedule = lrschedule.ExponentialDecay(TINY, 1, 2.0, staircase=True, end_learning_rate=1e308)
+    assert math.isfinite(schedule(5))
+
+
+@pytest.mark.xfail(strict=True, reason="bug: ints beyond 2**63 build but do not load back")
+def test_bug_int_beyond_2_63_does_not_load_back() -> None:
+    """Constructors accept any finite int (``decay_steps=2**64``) and serialize it; deserialize
+    refuses ints beyond 2**63 ("integer out of range"), so the config does not load back. Fix:
+    one range for both (constructors refuse what configs refuse, or configs accept any int that
+    converts to a finite float)."""
+    schedule = lrschedule.ExponentialDecay(0.1, 2**64, 0.5)
+    assert lrschedule.deserialize(lrschedule.serialize(schedule)) == schedule
+
+
+@pytest.mark.xfail(strict=True, reason="bug: composites nest deeper than configs may")
+def test_bug_nesting_beyond_max_depth() -> None:
+    """Composites accept any nesting; a config nested deeper than MAX_DEPTH (16) does not load
+    back, and a few thousand levels raise RecursionError in a call, serialize, repr and hash.
+    Fix: composites refuse (ValueError) nesting deeper than MAX_DEPTH."""
+    from lrschedule.registry import MAX_DEPTH
+
+    schedule: LearningRateSchedule = lrschedule.Constant(0.1)
+    with pytest.raises(ValueError, match="nest"):  # noqa: PT012
+        for _ in range(MAX_DEPTH + 1):
+            schedule = lrschedule.Warmup(schedule, 1)
+
+
+@pytest.mark.xfail(strict=True, reason="bug: Fraction beyond float range raises OverflowError")
+def test_bug_fraction_overflow() -> None:
+    """``float(Fraction(10**400, 3))`` raises OverflowError in ``_validate.number``. Fix: catch
+    OverflowError there and raise the usual "must be finite" ValueError."""
+    with pytest.raises(ValueError, match="initial_learning_rate"):
+        lrschedule.ExponentialDecay(fractions.Fraction(10**400, 3), 10, 0.5)
+
+
+@pytest.mark.xfail(strict=True, reason="bug: the message for an int of > 4300 digits fails")
+def test_bug_huge_int_message() -> None:
+    """``_validate._fail`` formats the value with ``repr``, which raises ValueError ("Exceeds the
+    limit (4300 digits) for integer string conversion") for a huge int: the error names no
+    argument. Fix: a safe, shortened repr in ``_fail`` (as ``registry._short``)."""
+    with pytest.raises(ValueError, match="decay_steps"):
+        lrschedule.ExponentialDecay(0.1, 10**5000, 0.5)
+
+
+@pytest.mark.xfail(strict=True, reason="bug: Product(0-d array) TypeError names no argument")
+def test_bug_product_of_0d_array() -> None:
+    """``Product(np.array(2.0))`` raises numpy's "iteration over a 0-d array", which does not name
+    `factors`. Fix: refuse anything that is not a list/tuple (or 1-d array) with the usual
+    message."""
+    with pytest.raises(TypeError, match="factors"):
+        lrschedule.Product(np.array(2.0))  # type: ignore[arg-type]
+
+
+@pytest.mark.xfail(strict=True, reason="bug: __tensor__ values outside the dtype's range")
+@pytest.mark.parametrize("value", [10**400, 1e30], ids=["int-beyond-float", "beyond-float16"])
+def test_bug_keras_tensor_out_of_range(value: float) -> None:
+    """A Keras ``__tensor__`` value beyond float range raises OverflowError (``math.isfinite`` of
+    a huge int), and one beyond its dtype's range warns "overflow encountered in cast" (an error
+    under -W error) before the ConfigError. Fix: check ``abs(value) <= np.finfo(dtype).max``
+    (catching OverflowError) before the cast."""
+    config = {
+        "class_name": "Constant",
+        "config": {
+            "value": {"class_name": "__tensor__", "config": {"value": value, "dtype": "float16"}}
+        },
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ConfigError):
+            lrschedule.deserialize(config)
