@@ -8,6 +8,7 @@ message that names the argument and the value it received, in Keras's words:
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ __all__ = [
     "boolean",
     "dtype_name",
     "finite",
+    "increasing",
     "name",
     "non_negative",
     "number",
@@ -26,6 +28,7 @@ __all__ = [
     "rate",
     "schedule",
     "schedules",
+    "values_dtype",
 ]
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")
@@ -147,6 +150,20 @@ def numbers_sequence(arg: str, value: object, *, min_length: int = 0) -> tuple[i
     if len(items) < min_length:
         raise _fail(arg, f"a list of at least {min_length} numbers", value)
     return tuple(finite(f"{arg}[{i}]", item) for i, item in enumerate(items))
+
+
+def increasing(arg: str, values: tuple[int | float, ...], *, strict: bool) -> None:
+    """Check that ``values`` are sorted: strictly increasing, or non-decreasing."""
+    for before, after in itertools.pairwise(values):
+        if after < before or (strict and after == before):
+            order = "strictly increasing" if strict else "sorted in non-decreasing order"
+            raise ValueError(f"Argument `{arg}` must be {order}. Received: {arg}={list(values)!r}")
+
+
+def values_dtype(values: Sequence[object]) -> str | None:
+    """The dtype name that array-valued ``values`` share (``None`` if plain or mixed)."""
+    dtypes = {_array_dtype_name(value) for value in values}
+    return dtypes.pop() if len(dtypes) == 1 else None
 
 
 def schedule(arg: str, value: object) -> Any:

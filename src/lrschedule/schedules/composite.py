@@ -7,7 +7,6 @@ the composite's own ``dtype``; when it is not given, the parts' common dtype if 
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,12 +115,7 @@ class Sequential(LearningRateSchedule):
             raise ValueError(
                 f"Argument `boundaries` must be >= 0. Received: boundaries={list(boundaries)!r}"
             )
-        for before, after in itertools.pairwise(boundaries):
-            if not after > before:
-                raise ValueError(
-                    "Argument `boundaries` must be strictly increasing. "
-                    f"Received: boundaries={list(boundaries)!r}"
-                )
+        _validate.increasing("boundaries", boundaries, strict=True)
         self._set(schedules=schedules, boundaries=boundaries, dtype_from=_common_dtype(schedules))
 
     def _evaluate(self, xp: Any, step: Any) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,20 +57,14 @@ class PiecewiseInterpolate(LearningRateSchedule):
                 "Arguments `boundaries` and `values` must have the same length. "
                 f"Received: boundaries={list(boundaries)!r}, values={list(values)!r}"
             )
-        for before, after in itertools.pairwise(boundaries):
-            if not after > before:
-                raise ValueError(
-                    "Argument `boundaries` must be strictly increasing. "
-                    f"Received: boundaries={list(boundaries)!r}"
-                )
-        dtypes = {_validate.rate("values", v)[1] for v in self.values}
+        _validate.increasing("boundaries", boundaries, strict=True)
         self._set(
             boundaries=boundaries,
             values=tuple(float(v) for v in values),
             interpolation=_validate.one_of(
                 "interpolation", self.interpolation, ("linear", "cosine")
             ),
-            dtype_from=dtypes.pop() if len(dtypes) == 1 else None,
+            dtype_from=_validate.values_dtype(self.values),
         )
 
     def _evaluate(self, xp: Any, step: Any) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,17 +49,11 @@ class PiecewiseConstantDecay(LearningRateSchedule):
                 "The length of `values` must be one more than the length of `boundaries`. "
                 f"Received: boundaries={list(boundaries)!r}, values={list(values)!r}"
             )
-        for before, after in itertools.pairwise(boundaries):
-            if after < before:
-                raise ValueError(
-                    "Argument `boundaries` must be sorted in non-decreasing order. "
-                    f"Received: boundaries={list(boundaries)!r}"
-                )
-        dtypes = {_validate.rate("values", v)[1] for v in self.values}
+        _validate.increasing("boundaries", boundaries, strict=False)
         self._set(
             boundaries=boundaries,
             values=tuple(float(v) for v in values),
-            dtype_from=dtypes.pop() if len(dtypes) == 1 else None,
+            dtype_from=_validate.values_dtype(self.values),
         )
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
