@@ -133,9 +133,6 @@ def test_register_refuses_what_is_not_a_schedule_class() -> None:
         lrschedule.register(123)(Impostor)  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug: registering a built-in class under a second name hijacks it"
-)
 def test_a_builtin_class_cannot_be_registered_under_another_name() -> None:
     """``register("Evil>Exp")(ExponentialDecay)`` succeeds without ``override=True`` and re-points
     the built-in's serialization: every ExponentialDecay is then serialized with

@@ -37,7 +37,13 @@ DTYPES = ("float16", "bfloat16", "float32", "float64")
 def _fail(
     arg: str, requirement: str, value: object, error: type[Exception] = ValueError
 ) -> Exception:
-    return error(f"Argument `{arg}` must be {requirement}. Received: {arg}={value!r}")
+    try:
+        shown = repr(value)
+    except ValueError:  # holds an int of more than 4300 digits
+        shown = f"<{type(value).__name__} too large to show>"
+    if len(shown) > 200:
+        shown = shown[:197] + "..."
+    return error(f"Argument `{arg}` must be {requirement}. Received: {arg}={shown}")
 
 
 def _array_dtype_name(value: object) -> str | None:
@@ -59,7 +65,10 @@ def number(arg: str, value: object) -> int | float:
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # e.g. a Fraction beyond float range
+            raise _fail(arg, "finite", value) from None
     shape = getattr(value, "shape", None)
     if shape is not None and tuple(shape) == () and _array_dtype_name(value) is not None:
         try:

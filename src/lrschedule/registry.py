@@ -102,8 +102,17 @@ def register(name: str | None = None, *, override: bool = False) -> Callable[[S]
                     f"The name {key!r} is already registered to {taken.__module__}."
                     f"{taken.__qualname__}; pass override=True to replace it"
                 )
-            if taken is not None:
-                _by_class.pop(taken, None)
+            own = _by_class.get(cls)
+            if own is not None and own != key and (own in _builtin or not override):
+                # one name per class: a second name would change how its configs are written
+                raise ValueError(
+                    f"{cls.__qualname__} is already registered under the name {own!r}"
+                    + ("" if own in _builtin else "; pass override=True to rename it")
+                )
+            if taken is not None and _by_class.get(taken) == key:
+                del _by_class[taken]
+            if own is not None and own != key:
+                del _by_name[own]
             _by_name[key] = cls
             _by_class[cls] = key
             _builtin.discard(key)
@@ -297,8 +306,10 @@ def _check_value(value: Any, *, depth: int, path: str) -> Any:
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
-        if abs(value) > 2**63:
-            raise ConfigError(f"{path}: integer out of range. Received: {_short(value)}")
+        try:
+            float(value)
+        except OverflowError:  # the constructors accept any int that is a finite float
+            raise ConfigError(f"{path}: integer out of range. Received: {_short(value)}") from None
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -339,12 +350,18 @@ def _keras_tensor(value: dict[str, Any], path: str) -> Any:
         raise ConfigError(
             f"{path}: a '__tensor__' value must be a number. Received: {_short(number)}"
         )
-    if not math.isfinite(number):
-        raise ConfigError(f"{path}: must be a finite number. Received: {number!r}")
     if dtype not in _TENSOR_DTYPES:
         raise ConfigError(
             f"{path}: a '__tensor__' dtype must be one of {list(_TENSOR_DTYPES)}. "
             f"Received: {_short(dtype)}"
+        )
+    try:
+        in_range = abs(float(number)) <= float(np.finfo(dtype).max)
+    except OverflowError:
+        in_range = False
+    if not in_range:  # also NaN
+        raise ConfigError(
+            f"{path}: a '__tensor__' value must be finite in {dtype}. Received: {_short(number)}"
         )
     return np.asarray(number, dtype=dtype)[()]
 

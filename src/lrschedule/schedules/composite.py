@@ -151,7 +151,7 @@ class Product(LearningRateSchedule):
     dtype: str | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
-        if isinstance(self.factors, (str, bytes)) or not hasattr(self.factors, "__iter__"):
+        if isinstance(self.factors, (str, bytes)) or not isinstance(self.factors, (list, tuple)):
             raise TypeError(
                 f"Argument `factors` must be a list of schedules and numbers. "
                 f"Received: factors={self.factors!r}"
