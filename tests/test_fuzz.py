@@ -28,6 +28,7 @@ and the fixer removes the mark and the entry in :data:`KNOWN_BUGS`.
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import fractions
 import json
 import math
@@ -164,15 +165,23 @@ def numpy_values(shape: Any = ()) -> st.SearchStrategy[Any]:
     return arrays
 
 
+# Generated ints stay below 10**400 (and fractions and decimals near it): hypothesis's shrinker
+# prints the ints it shrinks, and printing an int of more than 4300 digits raises. Larger ones
+# come from HUGE_INTS, drawn by index.
+bounded_ints = st.integers(-(10**400), 10**400)
+
 numbers: st.SearchStrategy[Any] = st.one_of(
-    st.integers(),
+    bounded_ints,
     huge_ints,
     st.floats(),
     st.sampled_from(SPECIAL_FLOATS),
     st.booleans(),
     numpy_values(),
-    st.fractions(),
-    st.decimals(),
+    st.fractions(-(10**30), 10**30),
+    st.decimals(-(10**30), 10**30),
+    st.sampled_from(
+        [decimal.Decimal("NaN"), decimal.Decimal("-Infinity"), decimal.Decimal("1e400")]
+    ),
     st.complex_numbers(),
     st.sampled_from([fractions.Fraction(10**400, 3), fractions.Fraction(1, 10**400)]),
 )
@@ -657,7 +666,7 @@ def _special_string(i: int) -> str:  # by index, so that hypothesis never prints
 json_scalars = st.one_of(
     st.none(),
     st.booleans(),
-    st.integers(),
+    bounded_ints,
     huge_ints,
     st.floats(),
     st.sampled_from(SPECIAL_FLOATS),
