@@ -425,7 +425,7 @@ KNOWN_BUGS: dict[str, Callable[[LearningRateSchedule, list[str]], bool]] = {
     # rate, or Cyclic's amplitude at a cycle's start)
     "zero-times-overflowing-growth": lambda s, p: (
         may_overflow(s)
-        and (_zero_rate(s) or _has(s, "Cyclic"))
+        and (_zero_rate(s) or _has(s, "Cyclic") or _has(s, "Product"))
         and _any_problem(p, "NaN", "invalid value")
     ),
     # cycle=True: decay_steps * ceil(t / decay_steps) rounds below t at large t: pow(<0, p) = NaN
@@ -911,15 +911,17 @@ def test_bug_extreme_magnitudes(
         L.ExponentialDecay(0.0, 1, 2.0),
         L.Cyclic(0.5, 0.5, 10, mode="exp_range", gamma=2.0),
         L.Cyclic(1.0, 2.0, 1, mode="exp_range", gamma=2.0),
+        L.CosineDecay(1.0, 1) * L.StepDecay(1.0, 1, 2.0),
     ],
-    ids=["StepDecay", "ExponentialDecay", "Cyclic-flat", "Cyclic-cycle-start"],
+    ids=["StepDecay", "ExponentialDecay", "Cyclic-flat", "Cyclic-cycle-start", "Product"],
 )
 def test_bug_zero_times_overflowing_growth(schedule: LearningRateSchedule) -> None:
     """A schedule that grows without bound from a zero rate (or with a zero amplitude, or at the
-    start of a Cyclic cycle, where the triangle is 0) has a finite value there, but
+    start of a Cyclic cycle, where the triangle is 0, or a Product with a factor that has reached
+    0) has a finite value there, but
     0 * exp(overflow) = 0 * inf = NaN once the growth overflows (step 10**6 here). Fix: a zero
-    rate (amplitude) is a constant; multiply the triangle into the growth only where it is not 0
-    (``xp.where(height == 0, 0, height * growth)``), or clip the exponent."""
+    rate (amplitude) is a constant; multiply the triangle (a factor) into the growth only where it
+    is not 0 (``xp.where(height == 0, 0, height * growth)``), or clip the exponent."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         expected = schedule(0)
