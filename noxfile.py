@@ -58,15 +58,15 @@ for _backend in ("numpy", "strict", "torch", "jax", "dask", "cupy"):
 @nox.session(name="tests-jax-x64", python=None)
 def tests_jax_x64(session: nox.Session) -> None:
     """The JAX tests with float64 on (JAX_ENABLE_X64=1): the jax and jax-jit backends then
-    compute in float64 with float64 defaults. One test checks the refusal of float64 without
-    x64, which cannot happen here: deselected."""
+    compute in float64 with float64 defaults (jax-x64-jit, the same under x64, runs in tests-jax).
+    One test checks the refusal of float64 without x64, which cannot happen here: deselected."""
     session.install("-e", ".[test]", "jax")
     session.run(
         "pytest",
         *(session.posargs or ["-q", "-p", "no:cacheprovider"]),
         "tests",
         "-k",
-        "jax",
+        "jax and not jax-x64-jit",  # that backend runs in tests-jax already
         "--deselect",
         "tests/test_call.py::test_jax_jit_traces_once_and_float64_needs_x64",
         env={"LRSCHEDULE_TEST_BACKENDS": "jax", "JAX_ENABLE_X64": "1"},

@@ -13,6 +13,7 @@ import copy
 import dataclasses
 import multiprocessing
 import operator
+import os
 import pickle
 import threading
 import time
@@ -24,6 +25,13 @@ import pytest
 import lrschedule
 from lrschedule import LearningRateSchedule
 from test_edges import EDGES
+
+# Independent of the backend fixture: run once, in the sessions that select NumPy (or all).
+_BACKENDS = os.environ.get("LRSCHEDULE_TEST_BACKENDS", "")
+pytestmark = pytest.mark.skipif(
+    bool(_BACKENDS) and "numpy" not in _BACKENDS.split(","),
+    reason="backend-independent: runs where the numpy backend is selected",
+)
 
 STEPS = np.asarray([0, 1, 7, 10, 99, 100, 101, 999, 1000, 12345, 10**6], dtype=np.int64)
 SECONDS = 2.5

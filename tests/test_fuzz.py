@@ -32,6 +32,7 @@ import decimal
 import fractions
 import json
 import math
+import os
 import signal
 import sys
 import threading
@@ -50,6 +51,13 @@ from hypothesis.extra import numpy as hnp
 import lrschedule
 from lrschedule import ConfigError, LearningRateSchedule
 from lrschedule.schedules.wsd import DECAY_TYPES, WARMUP_TYPES
+
+# Independent of the backend fixture: run once, in the sessions that select NumPy (or all).
+_BACKENDS = os.environ.get("LRSCHEDULE_TEST_BACKENDS", "")
+pytestmark = pytest.mark.skipif(
+    bool(_BACKENDS) and "numpy" not in _BACKENDS.split(","),
+    reason="backend-independent: runs where the numpy backend is selected",
+)
 
 FUZZ = settings(
     deadline=None,
