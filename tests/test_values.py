@@ -110,3 +110,55 @@ def test_nan_step_gives_nan(backend: Backend) -> None:
         result = backend.to_numpy(backend.call(case.schedule, backend.asarray([np.nan], "float32")))
         assert np.isnan(result).all(), case.id
         assert np.isnan(case.schedule(float("nan"))), case.id
+
+
+PIECEWISE_TABLES = [
+    ([1000.0 * (i + 1) for i in range(10)], [0.1 * 0.5**i for i in range(11)]),
+    ([-5.0, -0.0, 2.5, 2.5, 7.0, 2.0**60], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]),
+    ([-3.0], [1.0, 2.0]),
+    ([1e300], [1.0, 2.0]),
+    ([], [0.5]),
+]
+PIECEWISE_STEP_DTYPES = [
+    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float16", "float32", "float64",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("step_dtype", PIECEWISE_STEP_DTYPES)
+@pytest.mark.parametrize(("boundaries", "values"), PIECEWISE_TABLES)
+@pytest.mark.parametrize("size", [0, 1, 7, 100_000])  # 100_000: the chunked search
+def test_piecewise_numpy_search_equals_formula(
+    boundaries: list[float], values: list[float], step_dtype: str, size: int
+) -> None:
+    """NumPy arrays are searched (``numpy.searchsorted`` on the steps as given); every other
+    array runs the formula (one ``where`` per boundary): the two agree on every step dtype,
+    including negative, fractional and repeated boundaries, the dtype's extremes, NaN and inf."""
+    import lrschedule
+    from lrschedule import _array
+
+    schedule = lrschedule.PiecewiseConstantDecay(boundaries, values, dtype="float32")
+    dtype = np.dtype(step_dtype)
+    info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype)
+    special = [info.min, info.max, 0, 1, 2, 3, 7, 8, 1000, 1001, 5000, 10_000, 10_001]
+    if dtype.kind == "f":
+        special += [-math.inf, math.inf, math.nan, 2.5, 2.4, -0.0, 2.0**60, 1e300]
+    with np.errstate(over="ignore", invalid="ignore"):
+        rng = np.random.default_rng(size)
+        steps = np.asarray((special * (size // len(special) + 1))[:size], dtype=np.float64).astype(
+            dtype
+        )
+        if size > 1000:
+            steps[::7] = rng.integers(0, 12_000, size=len(steps[::7]))
+    searched = schedule(steps)
+    assert isinstance(searched, np.ndarray)
+    assert searched.shape == steps.shape
+    assert searched.dtype == np.float32
+    formula = _array.evaluate(schedule._evaluate, steps, "float32")  # the where chain
+    np.testing.assert_array_equal(searched, formula)
+    for step, value in zip(steps[:50].tolist(), searched[:50].tolist(), strict=True):
+        scalar = schedule(dtype.type(step))  # the bisect path
+        assert (value == scalar) or (math.isnan(value) and math.isnan(scalar)), step
+    zero_d = schedule(np.asarray(steps[:1].reshape(()) if size else np.asarray(3, dtype=dtype)))
+    assert isinstance(zero_d, np.ndarray)
+    assert zero_d.shape == ()

@@ -11,6 +11,8 @@ Nothing here reads an array's value on the host, so a call traces under ``jax.ji
 
 from __future__ import annotations
 
+import bisect
+import functools
 import math
 import sys
 import types
@@ -19,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["evaluate", "python_math"]
+__all__ = ["evaluate", "piecewise_constant", "python_math"]
 
 Formula = Callable[[Any, Any], Any]
 
@@ -220,11 +222,12 @@ def _bad_step(step: object, detail: str = "") -> TypeError:
     return TypeError(f"step must be {_ACCEPTED}; got {got}: {step!r:.80}")
 
 
-def evaluate(formula: Formula, step: Any, dtype: str | None) -> Any:
+def evaluate(formula: Formula, step: Any, dtype: str | None, table: Table | None = None) -> Any:
     """Run ``formula(xp, step)`` for a step of any supported kind; see the module docstring.
 
     ``dtype`` is the schedule's resolved result dtype name, or ``None`` for the namespace's default.
-    Steps below zero are treated as step 0.
+    Steps below zero are treated as step 0. ``table``: the schedule is this step function (which
+    ``formula`` computes too), searched directly on NumPy arrays.
     """
     kind = type(step)
     if kind is int or kind is float or isinstance(step, (np.integer, np.floating)):
@@ -232,7 +235,7 @@ def evaluate(formula: Formula, step: Any, dtype: str | None) -> Any:
         return scalar(scalar_value(formula, step))
     if isinstance(step, np.generic):
         raise _bad_step(step, f"a NumPy scalar of dtype {step.dtype}")
-    return _evaluate_array(formula, step, dtype)
+    return _evaluate_array(formula, step, dtype, table)
 
 
 def _numpy_scalar(dtype: str | None) -> type[np.floating[Any]]:
@@ -315,11 +318,13 @@ def _formula_namespace(xp: Any, step: Any) -> Any:
     return found
 
 
-def _evaluate_array(formula: Formula, step: Any, dtype: str | None) -> Any:
+def _evaluate_array(formula: Formula, step: Any, dtype: str | None, table: Table | None) -> Any:
     xp, device = _namespace_and_device(step)
     if not xp.isdtype(step.dtype, ("integral", "real floating")):
         raise _bad_step(step, f"an array of dtype {step.dtype}")
     compute, result = _dtypes(xp, device, dtype)
+    if table is not None and isinstance(step, np.ndarray):
+        return _search_numpy(table, step, result)
     fx = _formula_namespace(xp, step)
     if isinstance(step, np.ndarray) and step.size > 2 * CHUNK:
         return _evaluate_numpy_chunks(formula, fx, step, compute, result)
@@ -350,6 +355,66 @@ def _compute_step(xp: Any, step: Any, compute: Any) -> Any:
     if cupy is not None and isinstance(step, cupy.ndarray):
         return cupy.maximum(step, 0.0, dtype=compute)
     return xp.clip(xp.astype(step, compute, copy=False), min=0.0)
+
+
+Table = tuple[tuple[float, ...], tuple[float, ...]]
+"""A step function's ``(boundaries, values)``: ``values[i]`` where
+``boundaries[i-1] < step <= boundaries[i]``; boundaries non-decreasing, one more value."""
+
+
+def piecewise_constant(xp: Any, step: Any, table: Table) -> Any:
+    """The step function ``table`` at ``step``, as a formula (NaN for a NaN step).
+
+    A binary search (:func:`bisect.bisect_left`) on Python floats. On arrays, one ``where`` per
+    boundary: no table on the device, so no host-to-device copy (CUDA graphs capture it), and XLA
+    fuses it into one kernel. NumPy arrays do not come here: :func:`evaluate` searches them.
+    """
+    boundaries, values = table
+    if type(step) is float:
+        return values[bisect.bisect_left(boundaries, step)] if step == step else step
+    result = xp.where(step == step, values[0], step)  # a NaN step stays NaN
+    for boundary, value in zip(boundaries, values[1:], strict=True):
+        result = xp.where(step > boundary, value, result)
+    return result
+
+
+def _search_numpy(table: Table, step: Any, result: Any) -> Any:
+    """``table`` at a NumPy array of steps by :func:`numpy.searchsorted` on the steps as given:
+    no float copy of the steps, no clamp (negative boundaries are dropped instead: no step,
+    clamped at 0, is below them), and integer steps searched among whole-number boundaries."""
+    integral = step.dtype.kind in "iu" and step.dtype != np.uint64
+    search, lookup = _numpy_tables(table, integral, np.dtype(result).name)
+    if step.size <= 2 * CHUNK:
+        return np.asarray(lookup.take(np.searchsorted(search, step)))
+    flat = step.reshape(-1)
+    out = np.empty(flat.shape, dtype=lookup.dtype)
+    for start in range(0, flat.size, CHUNK):
+        part = slice(start, start + CHUNK)
+        lookup.take(np.searchsorted(search, flat[part]), out=out[part])
+    return out.reshape(step.shape)
+
+
+@functools.lru_cache(maxsize=256)
+def _numpy_tables(
+    table: Table, integral: bool, result: str
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """The search and lookup arrays of ``table`` for :func:`_search_numpy`.
+
+    Boundaries below 0 and their values go (a step below 0 counts as step 0). For integer steps
+    the boundaries are floored, since ``t > b`` is ``t > floor(b)`` for a whole ``t``, and capped
+    at the int64 maximum. For float steps ``+inf`` ends the boundaries, so a NaN step (which
+    :func:`numpy.searchsorted` sorts after ``+inf``) finds the NaN appended to the values.
+    """
+    boundaries, values = table
+    below = bisect.bisect_left(boundaries, 0.0)
+    kept, values = boundaries[below:], values[below:]
+    if integral:
+        top = 2**63 - 1
+        search = np.asarray([min(math.floor(b), top) for b in kept], dtype=np.int64)
+    else:
+        search = np.asarray((*kept, math.inf), dtype=np.float64)
+        values = (*values, math.nan)
+    return search, np.asarray(values, dtype=np.float64).astype(result)
 
 
 _cache: dict[tuple[int, str, str, str | None], tuple[Any, Any]] = {}

@@ -48,6 +48,9 @@ class LearningRateSchedule:
 
     dtype: str | None = None
     _keras_name: ClassVar[str | None] = None
+    _table: _array.Table | None = None
+    """Set by a step function to its ``(boundaries, values)``: ``_array`` then searches NumPy
+    arrays of steps directly (``_evaluate`` must compute the same function)."""
 
     def __call__(self, step: Any, /) -> Any:
         """The learning rate at ``step``, in the step's array library and on its device.
@@ -62,7 +65,7 @@ class LearningRateSchedule:
                 )
             except (ArithmeticError, ValueError, KeyError):
                 pass  # overflow, a domain error or a dtype NumPy lacks: the general path decides
-        return _array.evaluate(self._evaluate, step, self.dtype)
+        return _array.evaluate(self._evaluate, step, self.dtype, self._table)
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
         """The formula: the learning rate at the float ``step >= 0``, using the namespace ``xp``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lrschedule import _validate
+from lrschedule import _array, _validate
 from lrschedule.registry import _register_builtin
 from lrschedule.schedule import LearningRateSchedule
 
@@ -55,9 +55,10 @@ class PiecewiseConstantDecay(LearningRateSchedule):
             values=tuple(float(v) for v in values),
             dtype_from=_validate.values_dtype(self.values),
         )
+        # derived once, not a hyperparameter: not in the config, ==, hash or repr
+        object.__setattr__(self, "_table", (self.boundaries, self.values))
+
+    _table: _array.Table = field(init=False, repr=False, compare=False)
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
-        result = xp.where(step == step, self.values[0], step)  # a NaN step stays NaN
-        for boundary, value in zip(self.boundaries, self.values[1:], strict=True):
-            result = xp.where(step > boundary, value, result)
-        return result
+        return _array.piecewise_constant(xp, step, self._table)
