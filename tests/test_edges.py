@@ -229,7 +229,6 @@ EDGES = [
         polynomial(0.1, 100, 0.01, 0.5, True),
         0.01,
         bounds=(0.01, 0.1),
-        bug="bug: PolynomialDecay with cycle=True gives NaN at +inf instead of end_learning_rate",
     ),
     Edge(
         "poly-begin",

@@ -8,6 +8,7 @@ message that names the argument and the value it received, in Keras's words:
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import numbers
@@ -20,6 +21,7 @@ __all__ = [
     "finite",
     "increasing",
     "name",
+    "nested",
     "non_negative",
     "number",
     "numbers_sequence",
@@ -191,6 +193,53 @@ def schedules(arg: str, value: object, *, min_length: int = 0) -> tuple[Any, ...
     if len(value) < min_length:
         raise _fail(arg, f"a list of at least {min_length} schedules", value)
     return tuple(schedule(f"{arg}[{i}]", item) for i, item in enumerate(value))
+
+
+def nested(arg: str, value: Any) -> None:
+    """Check that ``value`` (a schedule, or a list of schedules and numbers, given as argument
+    ``arg`` of a composite) nests no deeper than a config may (:data:`~lrschedule.registry.MAX_DEPTH`
+    levels, counted as configs count them: a schedule is a level, and so is a list of schedules),
+    so that every schedule that can be built loads back from its config."""
+    from lrschedule.registry import MAX_DEPTH
+
+    depth = 1 + _depth_below(value, MAX_DEPTH, {})
+    if depth > MAX_DEPTH:
+        raise _fail(
+            arg,
+            f"nested no deeper than configs may be ({MAX_DEPTH} levels, where a schedule and a "
+            "list of schedules are a level each)",
+            value,
+        )
+
+
+def _depth_below(value: Any, budget: int, seen: dict[int, int]) -> int:
+    """The levels a config adds below the level that holds ``value``: a nested schedule adds 1
+    and its own levels, a list adds 1 for each schedule or list in it. Counting stops past
+    ``budget`` (enough to tell that it is too deep); ``seen`` holds the schedules already
+    counted (a schedule may appear many times in a tree)."""
+    from lrschedule.schedule import LearningRateSchedule
+
+    if budget < 0:
+        return 0
+    if isinstance(value, LearningRateSchedule):
+        known = seen.get(id(value))
+        if known is None:
+            known = 1
+            if dataclasses.is_dataclass(value):
+                inner = [getattr(value, f.name) for f in dataclasses.fields(value) if f.init]
+                known += max((_depth_below(item, budget - 1, seen) for item in inner), default=0)
+            seen[id(value)] = known
+        return known
+    if isinstance(value, (list, tuple)):
+        return max(
+            (
+                1 + _depth_below(item, budget - 1, seen)
+                for item in value
+                if isinstance(item, (LearningRateSchedule, list, tuple))
+            ),
+            default=0,
+        )
+    return 0
 
 
 def _array_types(value: object) -> tuple[type, ...]:

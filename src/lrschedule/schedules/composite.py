@@ -58,6 +58,7 @@ class Warmup(LearningRateSchedule):
 
     def __post_init__(self) -> None:
         schedule = _validate.schedule("schedule", self.schedule)
+        _validate.nested("schedule", schedule)
         self._set(
             schedule=schedule,
             warmup_steps=_validate.non_negative("warmup_steps", self.warmup_steps),
@@ -116,6 +117,7 @@ class Sequential(LearningRateSchedule):
                 f"Argument `boundaries` must be >= 0. Received: boundaries={list(boundaries)!r}"
             )
         _validate.increasing("boundaries", boundaries, strict=True)
+        _validate.nested("schedules", schedules)
         self._set(schedules=schedules, boundaries=boundaries, dtype_from=_common_dtype(schedules))
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
@@ -164,6 +166,7 @@ class Product(LearningRateSchedule):
         )
         if not factors:
             raise ValueError("Argument `factors` must not be empty. Received: factors=[]")
+        _validate.nested("factors", factors)
         self._set(factors=factors, dtype_from=_common_dtype(factors))
 
     def _evaluate(self, xp: Any, step: Any) -> Any:

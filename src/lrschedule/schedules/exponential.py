@@ -89,8 +89,7 @@ class ExponentialDecay(LearningRateSchedule):
             if self.decay_rate < 1:
                 return xp.clip(lr0 * xp.pow(self.decay_rate, periods), min=end)
             # growth up to a ceiling: no more periods than reach it, so pow cannot overflow
-            ratio = end / lr0 if lr0 else 1.0
-            most = math.ceil(math.log(ratio) / math.log(self.decay_rate)) if ratio > 1 else 0
+            most = math.ceil(self._log_ceiling_ratio() / math.log(self.decay_rate))
             return xp.clip(lr0 * xp.pow(self.decay_rate, xp.clip(periods, max=most)), max=end)
         # exp(t * (log r / T)): one multiply fewer than pow(r, t / T), 2x faster over large arrays
         # and within a few float64 ulp of it (both carry the rounding of the exponent), so float32
@@ -102,9 +101,16 @@ class ExponentialDecay(LearningRateSchedule):
             return xp.clip(lr0 * xp.exp(exponent), min=end)
         # Growth up to a ceiling: stop the exponent where the ceiling is reached, so that exp
         # cannot overflow on the way.
-        ratio = end / lr0 if lr0 else 1.0
-        exponent = xp.clip(exponent, max=math.log(ratio) if ratio > 1 else 0.0)
+        exponent = xp.clip(exponent, max=self._log_ceiling_ratio())
         return xp.clip(lr0 * xp.exp(exponent), max=end)
+
+    def _log_ceiling_ratio(self) -> float:
+        """:math:`\\log(\\eta_{end} / \\eta_0)` where the ceiling lies above the rate (else 0), from the
+        logs of both, so that a ratio beyond the float range still has a finite log."""
+        lr0, end = self.initial_learning_rate, self.end_learning_rate
+        if end is None or lr0 == 0.0 or not end / lr0 > 1.0:  # end / lr0 may be inf: still > 1
+            return 0.0
+        return math.log(abs(end)) - math.log(abs(lr0))
 
 
 @_register_builtin

@@ -73,11 +73,11 @@ class InverseSqrt(LearningRateSchedule):
     def _evaluate(self, xp: Any, step: Any) -> Any:
         lr, warmup_steps = self.initial_learning_rate, self.warmup_steps
         timescale = self.effective_timescale
-        shift = timescale - warmup_steps
         # Evaluated at max(t, W) so that the square root never sees a number below 1, even in
-        # the warmup steps that `where` discards.
+        # the warmup steps that `where` discards; 1 + (t - W) / tau rather than (t + tau - W) / tau,
+        # which cancels to 0 at t = W when tau is far below W.
         after = xp.clip(step, min=warmup_steps)
-        decay = lr / xp.sqrt((after + shift) / timescale)
+        decay = lr / xp.sqrt(1.0 + (after - warmup_steps) / timescale)
         if warmup_steps == 0:
             return decay
         warmup = lr * (step / max(1.0, warmup_steps))

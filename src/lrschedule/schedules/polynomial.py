@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,13 +65,22 @@ class PolynomialDecay(LearningRateSchedule):
             transition_begin=_validate.non_negative("transition_begin", self.transition_begin),
             dtype_from=dtype,
         )
+        # derived once, not a hyperparameter: the most cycles whose horizon k T is a finite float
+        most = sys.float_info.max / self.decay_steps if self.decay_steps > 1 else sys.float_info.max
+        object.__setattr__(self, "_most_cycles", float(math.floor(most * (1.0 - 2.0**-52))))
+
+    _most_cycles: float = field(init=False, repr=False, compare=False)
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
         if self.transition_begin:
             step = xp.clip(step - self.transition_begin, min=0.0)
         if self.cycle:
-            horizon = self.decay_steps * xp.clip(xp.ceil(step / self.decay_steps), min=1.0)
-            remaining = (horizon - step) / horizon
+            length = self.decay_steps
+            # The horizon k T may round below t (t / T and k T both round): the fraction is then
+            # clipped at 0. k stops where k T would overflow, which gives 0 at t = +inf too.
+            k = xp.clip(xp.ceil(step / length), min=1.0, max=self._most_cycles)
+            horizon = k * length
+            remaining = xp.clip((horizon - step) / horizon, min=0.0)
         else:
             remaining = (self.decay_steps - xp.clip(step, max=self.decay_steps)) / self.decay_steps
         if self.power != 1.0:

@@ -130,11 +130,29 @@ class MultiStepDecay(LearningRateSchedule):
             gamma=float(_validate.non_negative("gamma", self.gamma)),
             dtype_from=dtype,
         )
+        # derived once, not a hyperparameter: the milestones in increasing order, each with its
+        # factor gamma ** count (inf where that overflows), in torch's order of multiplication
+        factors = tuple(
+            (milestone, _power(self.gamma, count))
+            for milestone, count in collections.Counter(self.milestones).items()
+        )
+        object.__setattr__(self, "_factors", factors)
+
+    _factors: tuple[tuple[float, float], ...] = field(init=False, repr=False, compare=False)
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
         rate = self.initial_learning_rate
         result = xp.where(step == step, rate, step)  # a NaN step stays NaN
-        # the milestones in increasing order, each with its count: torch's order of multiplication
-        for milestone, count in collections.Counter(self.milestones).items():
-            result = xp.where(step >= milestone, result * self.gamma**count, result)
+        if rate == 0.0 or self.gamma == 1.0:
+            return result  # constant (0 * an overflowing gamma ** count would be NaN)
+        for milestone, factor in self._factors:
+            result = xp.where(step >= milestone, result * factor, result)
         return result
+
+
+def _power(base: float, exponent: int) -> float:
+    """``base ** exponent`` for ``base >= 0``, ``inf`` where it overflows (Python raises)."""
+    try:
+        return base**exponent
+    except OverflowError:
+        return math.inf
