@@ -179,6 +179,11 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=None)
 def bench(session: nox.Session) -> None:
-    """Benchmarks against hand-written expressions; writes docs/performance.md. Not a test."""
-    session.install("-e", ".")
+    """The benchmark suite of issue 5 (benchmarks/run.py): every section but gpu, against
+    hand-written expressions, Keras 3, optax and torch.optim; saves benchmarks/results/*.json and
+    writes docs/performance.md. Not a test. Arguments go to run.py (``-- --quick``,
+    ``-- --only percall,compiled``, ``-- --no-write``)."""
+    session.install(
+        "-e", ".", TORCH, "jax", "optax", "keras", "dask[array]", "mpmath", "matplotlib"
+    )
     session.run("python", "benchmarks/run.py", *session.posargs)
