@@ -178,7 +178,7 @@ def torch_one(name: str, rounds: int, target: float) -> dict[str, Any]:
     torch._logging.set_logs(recompiles=True)
     logging.getLogger("torch._dynamo").addHandler(Grab())
     schedule = percall.make_schedules()[name]
-    hand = percall._hand_in("torch")[name]
+    hand = percall._hand_in("torch", compilable=True)[name]
     p = torch.ones(256)
     g = torch.full((256,), 0.5)
     step = torch.tensor(percall.STEP)
