@@ -29,6 +29,7 @@ import math
 import os
 import pathlib
 import pickle
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -784,6 +785,49 @@ def _cell(
     return worst
 
 
+# The plot's data: per-step errors of a few columns for two cases (field: "max_ulp" or
+# "max_peak_ulp"; steps up to a limit).
+TRACES: dict[str, tuple[str, int, list[str]]] = {
+    "cos": (
+        "max_ulp",
+        1100,
+        ["numpy/float32", "jax/float32", "keras-numpy/float32", "optax/float32"],
+    ),
+    "sgdr": (
+        "max_peak_ulp",
+        TOP,
+        ["numpy/float32", "jax/float32", "keras-jax/float32", "optax/float32"],
+    ),
+}
+
+
+def _traces(
+    all_cases: list[Case],
+    steps: np.ndarray,
+    exact: dict[str, tuple[np.ndarray, np.ndarray]],
+    values: Values,
+) -> dict[str, Any]:
+    """Per-step errors (4 significant digits) of the columns in TRACES, for the plot."""
+    out: dict[str, Any] = {}
+    by_id = {case.id: case for case in all_cases}
+    for case_id, (field, limit, keys) in TRACES.items():
+        if case_id not in by_id:
+            continue
+        hi, lo = exact[case_id]
+        peak = float(np.max(np.abs(hi)))
+        keep = steps <= limit
+        series = {}
+        for key in keys:
+            found = [v for (k, c, _), v in sorted(values.items()) if k == key and c == case_id]
+            if not found:
+                continue
+            ulps, peak_ulps = ulp_errors(found[0], hi, lo, key.split("/")[1], peak)
+            chosen = ulps if field == "max_ulp" else peak_ulps
+            series[key] = [_json_float(float(f"{x:.4g}")) for x in chosen[keep].tolist()]
+        out[case_id] = {"field": field, "steps": steps[keep].tolist(), "series": series}
+    return out
+
+
 def _json_float(x: float) -> float | str:
     return x if math.isfinite(x) else str(x)
 
@@ -815,7 +859,7 @@ def run(quick: bool) -> dict[str, Any]:
         errors.update(info["errors"])
         versions.update(info["versions"])
         path.unlink()
-    tmp.rmdir()
+    shutil.rmtree(tmp, ignore_errors=True)
 
     cells: dict[str, dict[str, Any]] = {}
     case_info = []
@@ -843,6 +887,7 @@ def run(quick: bool) -> dict[str, Any]:
                     k: (_json_float(v) if isinstance(v, float) else v) for k, v in cell.items()
                 }
         cells[case.id] = row
+    traces = _traces(all_cases, steps, exact, values)
     return {
         "title": TITLE,
         "quick": quick,
@@ -856,6 +901,7 @@ def run(quick: bool) -> dict[str, Any]:
         "cases": case_info,
         "columns": [dataclasses.asdict(c) for c in COLUMNS],
         "cells": cells,
+        "traces": traces,
         "errors": errors,
         "versions": versions,
         "reference_seconds": round(ref_seconds, 1),
@@ -979,8 +1025,8 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
 
 
 def render(results: dict[str, Any], assets: pathlib.Path) -> str:
-    """The section's markdown (``assets`` is unused: no image)."""
-    del assets
+    """The section's markdown; the plot goes to ``assets``/accuracy-traces.png."""
+    plotted = _plot(results, assets / "accuracy-traces.png") if results.get("traces") else False
     grid_info = results["grid"]
     columns = {c["key"]: c for c in results["columns"]}
     out = [f"## {TITLE}", ""]
@@ -1017,10 +1063,28 @@ def render(results: dict[str, Any], assets: pathlib.Path) -> str:
         )
     out.append(common.table(header, rows, right=set(range(2, len(header)))))
     out.append("")
+    if plotted:
+        out.append(
+            "![Errors per step: CosineDecay(0.1, 1000) in float32 in ulps, and SGDR "
+            "(CosineDecayRestarts(1.0, 10)) in float32 in ulps of its peak, for lrschedule, Keras 3 "
+            "and optax](img/accuracy-traces.png)"
+        )
+        out.append("")
+        out.append(
+            "Left: near the end of a cosine decay the rate approaches 0, and the textbook "
+            "`(1 + cos(pi t / T)) / 2` in float32 loses most of its digits to cancellation there. "
+            "Right: in float32 arithmetic (JAX with x64 off, Keras 3, optax with x64 off) a step "
+            "above 2**24 (dashed) rounds to the nearest float32, a multiple of 2**(k - 23) between "
+            "2**k and 2**(k + 1) (128 near 2**30), so a restart located from the float step can "
+            "land up to half that many steps early or late, where the rate is off by up to its "
+            "peak (2**23 ulps of it); optax's SGDR is a join of schedules at integer boundaries, "
+            "compared in integer arithmetic."
+        )
+        out.append("")
     out.append(
-        "The same errors in ulps of each schedule's peak (the largest exact value on the grid), "
-        "which is what an optimizer step feels: an error far below 1 here is invisible in "
-        "training, whatever its size in ulps of a tiny value."
+        "<details><summary>The same errors in ulps of each schedule's peak (the largest exact "
+        "value on the grid): what an optimizer step feels. An error far below 1 here is "
+        "invisible in training, whatever its size in ulps of a tiny value.</summary>"
     )
     out.append("")
     rows = []
@@ -1029,6 +1093,8 @@ def render(results: dict[str, Any], assets: pathlib.Path) -> str:
             [f"`{case_id}`"] + [_cell_text(row, keys, "max_peak_ulp") for _, _, keys in GROUPS]
         )
     out.append(common.table(["case"] + [g[0] for g in GROUPS], rows))
+    out.append("")
+    out.append("</details>")
     out.append("")
     out.append(
         "Keras 3 and optax are evaluated with their own constructors for the same schedule "
@@ -1071,17 +1137,65 @@ def render(results: dict[str, Any], assets: pathlib.Path) -> str:
         for key, message in sorted(results["errors"].items()):
             out.append(f"- `{key}`: {message}")
     out.append("")
-    out.append("| goal | measured | |")
-    out.append("|---|---|---|")
-    for goal, measured, met in summary(results):
-        out.append(f"| {goal} | {measured} | {common.verdict(met)} |")
-    out.append("")
     versions = ", ".join(f"{k} {v}" for k, v in sorted(results["versions"].items()))
     out.append(
         f"Versions: {versions}. Covered classes: {', '.join(results['classes'])}. Run time "
         f"{results['seconds']:.0f} s (references {results['reference_seconds']:.0f} s)."
     )
     return "\n".join(out) + "\n"
+
+
+LABELS = {
+    "numpy/float32": "lrschedule, NumPy (float64 arithmetic)",
+    "jax/float32": "lrschedule, JAX x64 off",
+    "keras-numpy/float32": "Keras 3, numpy",
+    "keras-jax/float32": "Keras 3, jax",
+    "optax/float32": "optax, x64 off",
+}
+
+
+def _plot(results: dict[str, Any], path: pathlib.Path) -> bool:
+    """The two trace panels, saved to ``path``; False without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    traces = results["traces"]
+    fig, axes = plt.subplots(1, len(traces), figsize=(6 * len(traces), 4.2))
+    reprs = {c["id"]: c["repr"] for c in results["cases"]}
+    styles = [("o", 5, "none"), ("x", 4, None), ("+", 6, None), (".", 3, None)]
+    for ax, (case_id, trace) in zip(np.atleast_1d(axes), traces.items(), strict=True):
+        for (key, ys), (marker, size, face) in zip(trace["series"].items(), styles, strict=False):
+            y = np.maximum(np.asarray([_num(v) for v in ys]), 1e-3)
+            ax.plot(
+                trace["steps"],
+                y,
+                marker,
+                ms=size,
+                mfc=face,
+                mew=0.8,
+                ls="none",
+                label=LABELS.get(key, key),
+                alpha=0.8,
+            )
+        ax.set_yscale("log")
+        unit = "ulp" if trace["field"] == "max_ulp" else "ulp of the peak"
+        ax.set_ylabel(f"float32 error ({unit}; floor 1e-3)")
+        if case_id == "sgdr":
+            ax.set_xscale("log")
+            ax.axvline(F32_STEPS, color="grey", lw=0.8, ls="--")
+        ax.set_xlabel("step")
+        ax.set_title(f"{reprs.get(case_id, case_id)}, float32", fontsize=10)
+        ax.legend(fontsize=7, loc="upper left")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> None:
