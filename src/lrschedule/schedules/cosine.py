@@ -88,25 +88,28 @@ class CosineDecay(LearningRateSchedule):
             exponent=float(_validate.non_negative("exponent", self.exponent)),
             dtype_from=dtype,
         )
+        # derived once, not a hyperparameter: not in the config, ==, hash or repr
+        object.__setattr__(self, "_quarter_turns_per_step", 0.5 * math.pi / self.decay_steps)
 
-    def _decay(self, xp: Any, step: Any, peak: float) -> Any:
-        remaining = self.decay_steps - xp.clip(step, max=self.decay_steps)
-        cosine = _half_cosine(xp, remaining, self.decay_steps)
-        if self.exponent != 1.0:
-            cosine = xp.pow(cosine, self.exponent)
-        if self.alpha == 0.0:
-            return peak * cosine
-        return peak * ((1.0 - self.alpha) * cosine + self.alpha)
+    _quarter_turns_per_step: float = field(init=False, repr=False, compare=False)
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
-        if self.warmup_target is None:
-            return self._decay(xp, step, self.initial_learning_rate)
-        decay = self._decay(xp, step - self.warmup_steps, self.warmup_target)
+        length = self.decay_steps
+        target = self.warmup_target
+        after = step if target is None else step - self.warmup_steps
+        half = xp.sin(self._quarter_turns_per_step * (length - xp.clip(after, max=length)))
+        cosine = half * half  # see _half_cosine
+        if self.exponent != 1.0:
+            cosine = xp.pow(cosine, self.exponent)
+        if self.alpha != 0.0:
+            cosine = cosine + self.alpha * (1.0 - cosine)  # exact at both ends, for any alpha
+        if target is None:
+            return self.initial_learning_rate * cosine
         if self.warmup_steps == 0:
-            return decay
+            return target * cosine
         start = self.initial_learning_rate
-        warmup = start + (self.warmup_target - start) * (step / self.warmup_steps)
-        return xp.where(step < self.warmup_steps, warmup, decay)
+        warmup = start + (target - start) * (step / self.warmup_steps)
+        return xp.where(step < self.warmup_steps, warmup, target * cosine)
 
 
 @_register_builtin
@@ -160,17 +163,28 @@ class CosineDecayRestarts(LearningRateSchedule):
             alpha=float(_validate.finite("alpha", self.alpha)),
             dtype_from=dtype,
         )
+        # derived once, not hyperparameters: not in the config, ==, hash or repr
+        t0 = self.first_decay_steps
+        derived = {
+            "_log1p_scale": (t_mul - 1.0) / t0,
+            "_log_t_mul": math.log(t_mul),
+            "_start_scale": t0 / (t_mul - 1.0) if t_mul != 1.0 else math.inf,
+            "_whole": float(t0).is_integer() and t_mul.is_integer(),
+        }
+        for key, value in derived.items():
+            object.__setattr__(self, key, value)
 
-    def _period_start(self, xp: Any, i: Any) -> Any:
-        """:math:`S_i = T_0 (m_t^i - 1) / (m_t - 1)`, rounded when it is an integer by definition."""
-        t0, t_mul = self.first_decay_steps, self.t_mul
-        start = t0 * ((xp.pow(t_mul, i) - 1.0) / (t_mul - 1.0))
-        if float(t0).is_integer() and t_mul.is_integer():
-            start = xp.round(start)  # pow may be an ulp off; the exact S_i is a whole number
-        return start
+    _log1p_scale: float = field(init=False, repr=False, compare=False)
+    _log_t_mul: float = field(init=False, repr=False, compare=False)
+    _start_scale: float = field(init=False, repr=False, compare=False)
+    _whole: bool = field(init=False, repr=False, compare=False)
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
         t0, t_mul = self.first_decay_steps, self.t_mul
+        fading = self.m_mul < 1.0  # m^i -> 0: the rate tends to alpha * lr, its value at +inf
+        if fading:
+            infinite = step == math.inf
+            step = xp.where(infinite, 0.0, step)  # no period arithmetic on inf
         if t_mul == 1.0:
             i = xp.floor(step / t0)
             # step / t0 may round either way at a period's start (XLA also turns the division
@@ -180,14 +194,27 @@ class CosineDecayRestarts(LearningRateSchedule):
             start = i * t0
             length = t0
         else:
-            # The closed form for the period, then one correction each way for rounding.
-            i = xp.floor(xp.log1p((step / t0) * (t_mul - 1.0)) / math.log(t_mul))
-            i = xp.where(step < self._period_start(xp, i), i - 1.0, i)
-            i = xp.where(step >= self._period_start(xp, i + 1.0), i + 1.0, i)
-            start = self._period_start(xp, i)
-            length = t0 * xp.pow(t_mul, i)
-        remaining = length - (step - start)
-        cosine = _half_cosine(xp, remaining, length)
+            # Period i starts at S_i = T_0 (m^i - 1) / (m - 1) and lasts L_i = T_0 m^i: the closed
+            # form for i, then one correction each way for its rounding, in step units (exact
+            # when T_0 and m are whole: S_i is rounded, S_i + L_i = S_(i+1), S_i - L_i / m =
+            # S_(i-1)). The corrections add only where they apply: nothing overflows near the
+            # float maximum.
+            i = xp.floor(xp.log1p(step * self._log1p_scale) / self._log_t_mul)
+            power = xp.pow(t_mul, i)
+            start = (power - 1.0) * self._start_scale
+            if self._whole:
+                start = xp.round(start)  # pow may be an ulp off; the exact S_i is a whole number
+            length = t0 * power
+            offset = step - start
+            late = offset >= length
+            early = offset < 0.0
+            shorter = xp.where(early, length / t_mul, length)
+            start = start + xp.where(late, length, xp.where(early, -shorter, 0.0))
+            length = xp.where(late, xp.where(late, length, 0.0) * t_mul, shorter)
+            if self.m_mul != 1.0:
+                i = xp.where(late, i + 1.0, xp.where(early, i - 1.0, i))
+        cosine = _half_cosine(xp, length - (step - start), length)
         if self.m_mul != 1.0:
-            cosine = xp.pow(self.m_mul, i) * cosine
+            fade = xp.pow(self.m_mul, i)
+            cosine = (xp.where(infinite, 0.0, fade) if fading else fade) * cosine
         return self.initial_learning_rate * ((1.0 - self.alpha) * cosine + self.alpha)
