@@ -46,7 +46,7 @@ GOAL = 1.25
 SIZES = [10**3, 10**4, 10**5, 10**6, 10**7, 10**8]
 QUICK_MAX = 10**6
 MEMORY_SIZE = 10**7  # peak memory is measured at this size (QUICK_MAX with quick)
-WORKER_TIMEOUT = 420
+WORKER_TIMEOUT = 900
 MEMORY_ENV = "LRSCHEDULE_SWEEP_MEMORY"  # set in the peak-memory pass's workers
 
 BOUNDARIES = [1000 * (i + 1) for i in range(10)]
@@ -65,12 +65,12 @@ SCHEDULES: dict[str, str] = {
 # Which step dtypes each backend runs, and the largest size for each (1e8 points are expensive:
 # each backend runs 1e8 in the step dtype its users most often have).
 PLAN: dict[str, dict[str, int]] = {
-    "numpy": {"int64": 10**8, "int32": 10**7},
+    "numpy": {"int64": 10**8, "int32": 10**6},
     "torch": {"int32": 10**8, "int64": 10**7},
     "jax": {"int32": 10**8},
-    "jax-x64": {"int64": 10**8, "int32": 10**7},
-    "dask": {"int64": 10**8, "int32": 10**7},
-    "keras": {"int64": 10**7, "int32": 10**7},
+    "jax-x64": {"int64": 10**8, "int32": 10**6},
+    "dask": {"int64": 10**8, "int32": 10**6},
+    "keras": {"int64": 10**7, "int32": 10**6},
 }
 BACKEND_TITLES = {
     "numpy": "NumPy",
@@ -518,9 +518,8 @@ class Recorder:
     def plan(self) -> list[tuple[str, int]]:
         """(step dtype, size) pairs, small sizes first; for the memory pass, one size."""
         if self.memory_only:
-            return [
-                (dtype, QUICK_MAX if self.quick else MEMORY_SIZE) for dtype in PLAN[self.backend]
-            ]
+            size = QUICK_MAX if self.quick else MEMORY_SIZE
+            return [(d, size) for d, largest in PLAN[self.backend].items() if largest >= size]
         out = []
         for dtype, largest in PLAN[self.backend].items():
             top = min(largest, QUICK_MAX) if self.quick else largest
@@ -581,8 +580,8 @@ class Recorder:
 
 
 def _prune(rec: Recorder, dtype: str, name: str, labels: list[str]) -> list[str]:
-    """At 1e8, only lrschedule, the peers and the fastest hand-written variant at 1e7 of each
-    compute precision (the others are shown up to 1e7)."""
+    """From 1e7 steps on, only lrschedule, the peers and the fastest hand-written variant of each
+    compute precision at the size before (every variant is timed up to 1e6)."""
     done = [p for p in rec.points if p["dtype"] == dtype and p["schedule"] == name]
     if not done:
         return labels
@@ -620,7 +619,7 @@ def _sweep(
         for name in schedules:
             fns = candidates_for(name, schedules[name])
             labels = [k for k in fns if k not in rec.dropped]
-            if n >= 10**8:
+            if n >= 10**7:
                 labels = _prune(rec, dtype, name, labels)
             thunks = {k: (lambda f=fns[k], s=steps: call(f, s)) for k in labels}
             samples, peaks = measure(
@@ -981,9 +980,13 @@ def run(quick: bool) -> dict[str, Any]:
             backends[name]["memory_points"] = mem.get("points", [])
             if mem.get("status") != "ok":
                 backends[name]["notes"].append(f"peak memory pass {mem.get('status')}")
+    versions = {"python": platform.python_version()}
+    for data in backends.values():
+        versions.update(data.get("versions", {}))
     return {
         "section": "sweep",
         "quick": quick,
+        "versions": versions,
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "machine": platform.machine(),
         "sizes": SIZES,
@@ -1172,8 +1175,8 @@ def render(results: dict[str, Any], assets: Path) -> str:
     w(
         f"Each backend runs in its own process; the candidates of a point are timed in interleaved "
         f"rounds (order rotating), median reported: 7 rounds up to 1e6 steps (loops of about 10 ms), "
-        f"5 single calls at 1e7, 3 at 1e8, where only lrschedule, the peers and the fastest "
-        f"hand-written variant at 1e7 (per compute precision) run. Ratio range: over the rounds. "
+        f"5 single calls at 1e7, 3 at 1e8; from 1e7 on only lrschedule, the peers and the fastest "
+        f"hand-written variant at the size before (per compute precision) run. Ratio range: over the rounds. "
         f"Section run time {results['elapsed_s']:.0f} s, load average "
         f"{'/'.join(map(str, results['load_before']))} before and "
         f"{'/'.join(map(str, results['load_after']))} after"
