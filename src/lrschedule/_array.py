@@ -323,13 +323,49 @@ def _evaluate_array(formula: Formula, step: Any, dtype: str | None, table: Table
     if not xp.isdtype(step.dtype, ("integral", "real floating")):
         raise _bad_step(step, f"an array of dtype {step.dtype}")
     compute, result = _dtypes(xp, device, dtype)
-    if table is not None and isinstance(step, np.ndarray):
+    module = np if isinstance(step, np.ndarray) else None
+    if table is not None and module is np:
         return _search_numpy(table, step, result)
     fx = _formula_namespace(xp, step)
     if isinstance(step, np.ndarray) and step.size > 2 * CHUNK:
         return _evaluate_numpy_chunks(formula, fx, step, compute, result)
     value = formula(fx, _compute_step(xp, step, compute))
+    if dtype in _HALF and _double_rounding(xp) and compute == getattr(xp, "float64", None):
+        return _to_half(xp, value, result, xp.float32)
     return xp.astype(value, result, copy=False)
+
+
+_HALF = ("float16", "bfloat16")
+
+
+def _double_rounding(xp: Any) -> bool:
+    """Whether ``xp`` casts float64 to float16 and bfloat16 through float32 (torch and JAX do;
+    NumPy and dask cast directly)."""
+    return xp.__name__.startswith(("array_api_compat.torch", "jax"))
+
+
+def _to_half(xp: Any, value: Any, half: Any, single: Any) -> Any:
+    """float64 ``value`` correctly rounded to ``half`` (float16 or bfloat16).
+
+    torch and JAX cast float64 to these through float32, which rounds twice: a value just off a
+    midpoint of two ``half`` numbers rounds to the midpoint in float32, then ties to even, maybe
+    the wrong way. Every ``half`` midpoint is a float32 number, so only those need care: where the
+    float32 value ``y`` is a midpoint and ``value`` is not, ``y`` moves a few float32 ulps toward
+    ``value`` (far less than the distance to the next midpoint), and the second rounding is right.
+    """
+    y = xp.astype(value, single)
+    back = xp.astype(y, value.dtype)
+    near = xp.astype(xp.astype(y, half), single)  # y rounded to half, and back (exact)
+    # The neighbour of `near` across y, if y is a midpoint: exact (Sterbenz), and no subnormal
+    # on the way (XLA on CPU flushes those to zero).
+    other = 2.0 * y - near
+    midpoint = (
+        (y != near) & (xp.astype(xp.astype(other, half), single) == other) & xp.isfinite(other)
+    )
+    # whether value lies beyond y (1) or between 0 and y (-1), or is y (0)
+    away = xp.astype(xp.sign((value - back) * value), single)
+    y = xp.where(midpoint, y * (1.0 + away * 2.0**-20), y)  # a few float32 ulps toward value
+    return xp.astype(y, half)
 
 
 def _evaluate_numpy_chunks(formula: Formula, xp: Any, step: Any, compute: Any, result: Any) -> Any:
