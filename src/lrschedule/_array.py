@@ -341,7 +341,8 @@ _HALF = ("float16", "bfloat16")
 def _double_rounding(xp: Any) -> bool:
     """Whether ``xp`` casts float64 to float16 and bfloat16 through float32 (torch and JAX do;
     NumPy and dask cast directly)."""
-    return xp.__name__.startswith(("array_api_compat.torch", "jax"))
+    name: str = xp.__name__
+    return name.startswith(("array_api_compat.torch", "jax"))
 
 
 def _to_half(xp: Any, value: Any, half: Any, single: Any) -> Any:
