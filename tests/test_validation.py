@@ -164,7 +164,46 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("product-str", lambda: Product([Constant(0.1), "x"]), TypeError, r"factors\[1\]"),
     ("mul-str", lambda: Constant(0.1) * "x", TypeError, "multiply"),
     ("mul-bool", lambda: True * Constant(0.1), TypeError, "unsupported operand"),
+    # magnitudes: within 2**-400..2**400 (or 0), so that no formula overflows on the way
+    (
+        "exp-steps-tiny",
+        lambda: ExponentialDecay(0.1, 5e-324, 0.5),
+        ValueError,
+        "decay_steps=5e-324",
+    ),
+    ("exp-lr-huge", lambda: ExponentialDecay(1e300, 10, 0.5), ValueError, r"rate=1e\+300"),
+    ("exp-rate-huge", lambda: ExponentialDecay(0.1, 10, 1e300), ValueError, r"decay_rate=1e\+300"),
+    ("linear-lr-tiny", lambda: Linear(1e-300, 0.0, 10), ValueError, "initial_learning_rate=1e-300"),
+    ("linear-steps-tiny", lambda: Linear(0.1, 0.0, 1e-300), ValueError, "transition_steps"),
+    ("warmup-steps-tiny", lambda: Warmup(Constant(0.1), 1e-300), ValueError, "warmup_steps"),
+    ("constant-huge", lambda: Constant(2.0**401), ValueError, "value="),
+    ("product-huge", lambda: Product([Constant(0.1), 1e200]), ValueError, r"factors\[1\]"),
+    (
+        "interp-boundary-huge",
+        lambda: PiecewiseInterpolate([0, 1e200], [1.0, 2.0]),
+        ValueError,
+        r"boundaries\[1\]",
+    ),
+    ("interp-value-huge", lambda: PiecewiseInterpolate([0], [1e200]), ValueError, r"values\[0\]"),
+    ("sgdr-steps-tiny", lambda: CosineDecayRestarts(0.1, 1e-300), ValueError, "first_decay_steps"),
+    # nesting: no deeper than a config may be (registry.MAX_DEPTH levels)
+    ("warmup-nesting", lambda: _nested(Warmup, 16), ValueError, "nested no deeper"),
+    ("seq-nesting", lambda: _nested(Sequential, 8), ValueError, "nested no deeper"),
+    ("product-nesting", lambda: _nested(Product, 8), ValueError, "nested no deeper"),
 ]
+
+
+def _nested(cls: type, levels: int) -> Any:
+    """``levels`` composites of ``cls`` around a Constant."""
+    schedule: Any = Constant(0.1)
+    for _ in range(levels):
+        if cls is Warmup:
+            schedule = Warmup(schedule, 10)
+        elif cls is Sequential:
+            schedule = Sequential([schedule], [])
+        else:
+            schedule = Product([schedule, 0.5])
+    return schedule
 
 
 @pytest.mark.parametrize(
@@ -186,3 +225,22 @@ def test_array_hyperparameters_are_accepted() -> None:
     assert s.boundaries == (10, 20)
     assert s.dtype == "float32"
     assert ExponentialDecay(0.1, np.float32(10.0), np.float64(0.5)).decay_steps == 10.0
+
+
+def test_magnitudes_at_the_bounds_are_accepted() -> None:
+    top, low = 2.0**400, 2.0**-400
+    schedule = ExponentialDecay(top, low, top, transition_begin=top, end_learning_rate=low)
+    assert schedule.decay_steps == low
+    assert Linear(-top, top, low, 0).end_learning_rate == top
+    assert Product([Constant(low), top]).factors[1] == top
+    assert PiecewiseInterpolate([-top, 0, low], [top, 0.0, -low]).boundaries[0] == -top
+
+
+def test_nesting_as_deep_as_configs_is_accepted_and_loads_back() -> None:
+    """The deepest composites that can be built load back from their configs (a schedule is a
+    level, and so is the list that holds Sequential's and Product's parts)."""
+    from lrschedule import deserialize, serialize
+
+    for cls, levels in ((Warmup, 15), (Sequential, 7), (Product, 7)):
+        schedule = _nested(cls, levels)
+        assert deserialize(serialize(schedule)) == schedule

@@ -16,7 +16,10 @@ from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
+    "LARGEST",
+    "SMALLEST",
     "boolean",
+    "bounded",
     "dtype_name",
     "finite",
     "increasing",
@@ -34,6 +37,17 @@ __all__ = [
 ]
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+LARGEST = 2.0**400
+"""The largest magnitude of a learning rate, a length, a count or a factor (about 2.6e120)."""
+SMALLEST = 2.0**-400
+"""The smallest nonzero magnitude of a learning rate, a length, a count or a factor (about
+3.9e-121).
+
+Within these bounds no formula overflows on the way to its value (a difference of two rates, a
+step divided by a period and multiplied by a rate, ...) at any step below :math:`2^{64}`: a value
+beyond the float range is then the exact value's own overflow, never an intermediate's."""
+_BOUNDS = "2**-400 (about 3.9e-121) and 2**400 (about 2.6e120)"
 
 
 def _fail(
@@ -92,25 +106,36 @@ def finite(arg: str, value: object) -> int | float:
     return result
 
 
+def bounded(arg: str, value: object) -> int | float:
+    """A finite number that is 0 or of a magnitude between :data:`SMALLEST` and :data:`LARGEST`."""
+    result = finite(arg, value)
+    if result != 0 and not SMALLEST <= abs(result) <= LARGEST:
+        raise _fail(arg, f"0 or of a magnitude between {_BOUNDS}", value)
+    return result
+
+
 def positive(arg: str, value: object) -> int | float:
-    """A finite number > 0."""
+    """A finite number > 0 (and between :data:`SMALLEST` and :data:`LARGEST`)."""
     result = finite(arg, value)
     if not result > 0:
         raise _fail(arg, "> 0", value)
+    if not SMALLEST <= result <= LARGEST:
+        raise _fail(arg, f"between {_BOUNDS}", value)
     return result
 
 
 def non_negative(arg: str, value: object) -> int | float:
-    """A finite number >= 0."""
+    """A finite number >= 0 (0, or between :data:`SMALLEST` and :data:`LARGEST`)."""
     result = finite(arg, value)
     if not result >= 0:
         raise _fail(arg, ">= 0", value)
-    return result
+    return bounded(arg, result)
 
 
 def rate(arg: str, value: object) -> tuple[float, str | None]:
-    """A finite learning rate, and the dtype name it carried if it was an array or NumPy scalar."""
-    return float(finite(arg, value)), _array_dtype_name(value)
+    """A learning rate: 0 or of a magnitude between :data:`SMALLEST` and :data:`LARGEST`; and the
+    dtype name it carried if it was an array or NumPy scalar."""
+    return float(bounded(arg, value)), _array_dtype_name(value)
 
 
 def boolean(arg: str, value: object) -> bool:

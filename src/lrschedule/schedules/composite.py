@@ -39,6 +39,12 @@ class Warmup(LearningRateSchedule):
     ``warmup_exponential_decay_schedule`` is ``Warmup(ExponentialDecay(peak, ...), W, init)`` and
     ``warmup_constant_schedule(init, peak, W)`` is ``Warmup(Constant(peak), W, init)``.
 
+    Every number is checked when the schedule is built: learning rates, lengths and factors
+    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}`; parts nested
+    deeper than a config may be (:data:`~lrschedule.registry.MAX_DEPTH` levels, a schedule
+    and a list of schedules a level each) are refused too (a ``ValueError`` names the
+    argument).
+
     Args:
         schedule: the schedule that follows the warmup; it sees steps counted from its end.
         warmup_steps: :math:`W \ge 0` (0: no warmup).
@@ -89,6 +95,12 @@ class Sequential(LearningRateSchedule):
         \eta(t) = s_i(t - b_{i-1}) \quad\text{for}\quad b_{i-1} \le t < b_i
         \qquad (b_{-1} = 0)
 
+    Every number is checked when the schedule is built: learning rates, lengths and factors
+    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}`; parts nested
+    deeper than a config may be (:data:`~lrschedule.registry.MAX_DEPTH` levels, a schedule
+    and a list of schedules a level each) are refused too (a ``ValueError`` names the
+    argument).
+
     Args:
         schedules: :math:`n \ge 1` schedules.
         boundaries: :math:`n - 1` strictly increasing steps ``>= 0`` where the next one starts.
@@ -137,6 +149,12 @@ class Product(LearningRateSchedule):
 
     ``schedule * 0.5``, ``0.5 * schedule`` and ``schedule_a * schedule_b`` build one.
 
+    Every number is checked when the schedule is built: learning rates, lengths and factors
+    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}`; parts nested
+    deeper than a config may be (:data:`~lrschedule.registry.MAX_DEPTH` levels, a schedule
+    and a list of schedules a level each) are refused too (a ``ValueError`` names the
+    argument).
+
     Args:
         factors: schedules and finite numbers, at least one.
         dtype: the result dtype; see :class:`~lrschedule.ExponentialDecay`.
@@ -161,7 +179,7 @@ class Product(LearningRateSchedule):
         factors = tuple(
             f
             if isinstance(f, LearningRateSchedule)
-            else float(_validate.finite(f"factors[{i}]", f))
+            else float(_validate.bounded(f"factors[{i}]", f))
             for i, f in enumerate(self.factors)
         )
         if not factors:
@@ -175,9 +193,17 @@ class Product(LearningRateSchedule):
         for factor in self.factors:
             if isinstance(factor, LearningRateSchedule):
                 value = factor._evaluate(xp, step)
-                result = value if result is None else result * value
+                result = value if result is None else _times(xp, result, value)
             else:
                 scale *= factor
-        if result is None:
+        if result is None or scale == 0.0:
             return xp.where(step == step, scale, step)
         return result if scale == 1.0 else result * scale
+
+
+def _times(xp: Any, a: Any, b: Any) -> Any:
+    """``a * b``, where 0 times a factor that overflowed to inf is 0 (the exact product of 0 and
+    a finite number too large for a float), not NaN; a NaN stays NaN. 0 * inf is never computed
+    (NumPy would warn)."""
+    zero = ((a == 0.0) | (b == 0.0)) & (a == a) & (b == b)
+    return xp.where(zero, 0.0, a) * xp.where(zero, 0.0, b)

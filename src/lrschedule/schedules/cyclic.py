@@ -15,7 +15,8 @@ from lrschedule import _validate
 from lrschedule.registry import _register_builtin
 from lrschedule.schedule import LearningRateSchedule
 from lrschedule.schedules.cosine import _half_cosine
-from lrschedule.schedules.step import _whole_periods
+from lrschedule.schedules.exponential import _EXP_SAFE
+from lrschedule.schedules.step import _periods
 
 __all__ = ["Cyclic", "OneCycle"]
 
@@ -64,6 +65,10 @@ class OneCycle(LearningRateSchedule):
     ``OneCycle(max_lr, total_steps, ...)`` gives the learning rate that ``OneCycleLR(optimizer,
     max_lr, total_steps, ...)`` sets after ``t`` calls of ``scheduler.step()`` (its momentum
     cycling is not a learning rate and is not part of this class).
+
+    Every number is checked when the schedule is built: learning rates, lengths and factors
+    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
+    names the argument otherwise), so that no formula overflows on the way to its value.
 
     Args:
         max_learning_rate: :math:`\eta_{max}`, torch's ``max_lr``; a finite number (an array's
@@ -194,6 +199,10 @@ class Cyclic(LearningRateSchedule):
     in whole steps, so it stays exact at any step count where torch's :math:`1 + t/C -
     \lfloor 1 + t/C \rfloor` loses digits.
 
+    Every number is checked when the schedule is built: learning rates, lengths and factors
+    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
+    names the argument otherwise), so that no formula overflows on the way to its value.
+
     Args:
         base_learning_rate: :math:`\eta_b`, torch's ``base_lr``; a finite number.
         max_learning_rate: :math:`\eta_m`, torch's ``max_lr``; a finite number.
@@ -233,17 +242,44 @@ class Cyclic(LearningRateSchedule):
         )
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
+        base, amplitude = self.base_learning_rate, self.max_learning_rate - self.base_learning_rate
+        if amplitude == 0.0:  # constant (not 0 * an overflowing growth = NaN)
+            return xp.where(step == step, base, step)
         up = self.step_size_up
         down = up if self.step_size_down is None else self.step_size_down
         total = up + down
-        cycle = _whole_periods(xp, step, total)
-        r = step - cycle * total
+        mode, gamma = self.mode, self.gamma
+        if mode == "triangular2" or (mode == "exp_range" and gamma < 1.0):
+            # These tend to the base rate, their value at step 0 (a cycle's start): +inf is
+            # evaluated there (its phase would be inf - inf = NaN).
+            step = xp.where(step == xp.inf, 0.0, step)
+        half_step = 0.5 * step
+        cycle = _periods(xp, step, half_step, total)
+        # t - k C from halves (no overflow near the float maximum), in [0, C]: past 2**53 steps
+        # (2**24 in float32) it may round outside, and XLA may fuse the product into the
+        # subtraction (an FMA) where the rounded product is just above the step
+        r = xp.clip(2.0 * (half_step - cycle * (0.5 * total)), min=0.0, max=total)
         scale = xp.where(r <= up, r / up, (total - r) / down)
-        height = (self.max_learning_rate - self.base_learning_rate) * scale
-        if self.mode == "triangular2":
-            height = height * xp.pow(0.5, cycle)
-        elif self.mode == "exp_range" and self.gamma != 1.0:
+        height = amplitude * scale
+        if mode == "triangular":
+            return base + height
+        if mode == "triangular2":
+            return base + height * xp.pow(0.5, cycle)
+        if gamma == 1.0:
+            return base + height
+        if gamma < 1.0:
             # exp(t log gamma), not pow(gamma, t): accurate in float32 too, where gamma near 1
             # rounded to float32 and raised to the power t would be off by t * 6e-8.
-            height = height * xp.exp(step * math.log(self.gamma))
-        return self.base_learning_rate + height
+            return base + height * xp.exp(step * math.log(gamma))
+        return base + self._grown(xp, height, step * math.log(gamma))
+
+    def _grown(self, xp: Any, height: Any, exponent: Any) -> Any:
+        """``height * exp(exponent)`` for ``"exp_range"`` with :math:`\\gamma > 1`, in two factors
+        that cannot overflow on their own: a height of 0 (a cycle's start) stays 0, never
+        0 * inf = NaN, and only a product that overflows gives inf."""
+        amplitude = abs(self.max_learning_rate - self.base_learning_rate)
+        first = max(_EXP_SAFE - max(math.log(amplitude), 0.0), 0.0)  # |height| e^first is finite
+        grown = (height * xp.exp(xp.clip(exponent, max=first))) * xp.exp(
+            xp.clip(exponent - first, min=0.0, max=_EXP_SAFE)
+        )
+        return xp.where(height == 0.0, 0.0, grown)  # exp may overflow where computed in float32

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,57 @@ from lrschedule.registry import _register_builtin
 from lrschedule.schedule import OMIT_AT_DEFAULT, LearningRateSchedule
 
 __all__ = ["ExponentialDecay", "InverseTimeDecay"]
+
+_LOG_MAX = math.log(sys.float_info.max)
+"""The largest exponent whose ``exp`` is a finite float64 (709.78...)."""
+_EXP_SAFE = 709.0
+"""An exponent whose ``exp`` is finite with room to spare."""
+_MARGIN = 1e-9
+"""How far below the overflow threshold an exponent is still computed (a relative 1e-9 of the
+float maximum): closer, the rounding of the factors could overflow them."""
+
+
+def _grow(xp: Any, rate: float, exponent: Any) -> Any:
+    """:math:`\\eta\\, e^{x}` for a rate :math:`\\eta` (of a magnitude within the bounds
+    of :mod:`lrschedule._validate`) and a growing exponent :math:`x \\ge 0`.
+
+    ``rate * exp(x)`` to the last bit up to :math:`x = -\\log|\\eta|`; beyond, the rate times
+    that much growth (about 1) times the rest, so that the product is right where ``exp(x)`` alone
+    would overflow but the rate brings it back into range; :math:`\\pm\\infty` where the product
+    overflows. Nothing overflows on the way: no NumPy warning, and a product with a factor at 0
+    is not 0 * inf = NaN. A rate of 0 gives 0.
+    """
+    if rate == 0.0:
+        return xp.where(exponent == exponent, rate, exponent)
+    cap = _LOG_MAX - math.log(abs(rate))  # |rate| e^x overflows beyond
+    split = max(-math.log(abs(rate)), 0.0)
+    if split == 0.0:
+        value = rate * xp.exp(xp.clip(exponent, max=cap - _MARGIN))
+    else:
+        value = (rate * xp.exp(xp.clip(exponent, max=split))) * xp.exp(
+            xp.clip(exponent - split, min=0.0, max=_LOG_MAX - _MARGIN)
+        )
+    return xp.where(exponent > cap, math.copysign(math.inf, rate), value)
+
+
+def _grow_pow(xp: Any, rate: float, base: float, periods: Any) -> Any:
+    """:math:`\\eta\\, r^k` for a rate :math:`\\eta`, a base :math:`r > 1` and whole
+    :math:`k \\ge 0`, as :func:`_grow` does for ``exp``: ``rate * pow(base, k)`` to the last bit
+    while :math:`|\\eta| r^k \\le r`, two factors beyond, :math:`\\pm\\infty` without overflow
+    where the product overflows. A rate of 0 gives 0."""
+    if rate == 0.0:
+        return xp.where(periods == periods, rate, periods)
+    log_base = math.log(base)
+    cap = (_LOG_MAX - math.log(abs(rate))) / log_base  # |rate| base^k overflows beyond
+    most = math.floor(cap - _MARGIN)
+    split = max(math.ceil(-math.log(abs(rate)) / log_base), 0)  # |rate| base^split >= 1
+    if split == 0:
+        value = rate * xp.pow(base, xp.clip(periods, max=float(most)))
+    else:
+        value = (rate * xp.pow(base, xp.clip(periods, max=float(split)))) * xp.pow(
+            base, xp.clip(periods - split, min=0.0, max=float(max(most - split, 0)))
+        )
+    return xp.where(periods > cap, math.copysign(math.inf, rate), value)
 
 
 @_register_builtin
@@ -28,6 +80,10 @@ class ExponentialDecay(LearningRateSchedule):
 
     optionally bounded by ``end_learning_rate`` (a floor when :math:`r < 1`, a ceiling when
     :math:`r > 1`, as in optax).
+
+    Every number is checked when the schedule is built: learning rates, lengths and factors
+    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
+    names the argument otherwise), so that no formula overflows on the way to its value.
 
     Args:
         initial_learning_rate: :math:`\eta_0`, a finite number (a Python float, or an array or NumPy
@@ -85,18 +141,27 @@ class ExponentialDecay(LearningRateSchedule):
         if self.staircase:  # whole powers: pow is exact where exp(k * log r) is not
             periods = xp.floor(step / self.decay_steps)
             if end is None:
-                return lr0 * xp.pow(self.decay_rate, periods)
+                if lr0 == 0.0:  # 0, not 0 * an overflowing power = NaN
+                    return xp.where(step == step, lr0, step)
+                if self.decay_rate <= 1.0:
+                    return lr0 * xp.pow(self.decay_rate, periods)
+                return _grow_pow(xp, lr0, self.decay_rate, periods)
             if self.decay_rate < 1:
                 return xp.clip(lr0 * xp.pow(self.decay_rate, periods), min=end)
-            # growth up to a ceiling: no more periods than reach it, so pow cannot overflow
+            # growth up to a ceiling: no more periods than reach it, so nothing overflows
             most = math.ceil(self._log_ceiling_ratio() / math.log(self.decay_rate))
-            return xp.clip(lr0 * xp.pow(self.decay_rate, xp.clip(periods, max=most)), max=end)
+            grown = _grow_pow(xp, lr0, self.decay_rate, xp.clip(periods, max=most))
+            return xp.clip(grown, max=end)
         # exp(t * (log r / T)): one multiply fewer than pow(r, t / T), 2x faster over large arrays
         # and within a few float64 ulp of it (both carry the rounding of the exponent), so float32
         # results are correctly rounded either way.
         exponent = step * self._log_rate_per_step
         if end is None:
-            return lr0 * xp.exp(exponent)
+            if self.decay_rate <= 1.0:
+                return lr0 * xp.exp(exponent)  # a decay: exp cannot overflow
+            if lr0 == 0.0:  # 0, not 0 * an overflowing exp = NaN
+                return xp.where(step == step, lr0, step)
+            return _grow(xp, lr0, exponent)
         if self.decay_rate < 1:
             return xp.clip(lr0 * xp.exp(exponent), min=end)
         # Growth up to a ceiling: stop the exponent where the ceiling is reached, so that exp
@@ -123,6 +188,10 @@ class InverseTimeDecay(LearningRateSchedule):
         \eta(t) = \frac{\eta_0}{1 + r \, t / T}
         \qquad \text{or, with } \texttt{staircase}, \qquad
         \eta(t) = \frac{\eta_0}{1 + r \lfloor t / T \rfloor}
+
+    Every number is checked when the schedule is built: learning rates, lengths and factors
+    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
+    names the argument otherwise), so that no formula overflows on the way to its value.
 
     Args:
         initial_learning_rate: :math:`\eta_0`, a finite number.

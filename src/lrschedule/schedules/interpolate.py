@@ -33,6 +33,10 @@ class PiecewiseInterpolate(LearningRateSchedule):
     ``PiecewiseInterpolate([0, b, ...], [init_value, init_value * scale, ...], kind)``: optax gives
     scales that multiply, this class the values themselves.
 
+    Every number is checked when the schedule is built: learning rates, lengths and factors
+    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
+    names the argument otherwise), so that no formula overflows on the way to its value.
+
     Args:
         boundaries: :math:`n \ge 1` strictly increasing finite steps.
         values: :math:`n` finite values, the rate at each boundary.
@@ -57,10 +61,12 @@ class PiecewiseInterpolate(LearningRateSchedule):
                 "Arguments `boundaries` and `values` must have the same length. "
                 f"Received: boundaries={list(boundaries)!r}, values={list(values)!r}"
             )
+        for i, boundary in enumerate(boundaries):
+            _validate.bounded(f"boundaries[{i}]", boundary)
         _validate.increasing("boundaries", boundaries, strict=True)
         self._set(
             boundaries=boundaries,
-            values=tuple(float(v) for v in values),
+            values=tuple(_validate.rate(f"values[{i}]", v)[0] for i, v in enumerate(values)),
             interpolation=_validate.one_of(
                 "interpolation", self.interpolation, ("linear", "cosine")
             ),

@@ -19,6 +19,10 @@ class Constant(LearningRateSchedule):
 
     .. math:: \eta(t) = v
 
+    Every number is checked when the schedule is built: learning rates, lengths and factors
+    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
+    names the argument otherwise), so that no formula overflows on the way to its value.
+
     Args:
         value: :math:`v`, a finite number (an array's dtype becomes the result dtype).
         dtype: the result dtype; see :class:`~lrschedule.ExponentialDecay`.
@@ -51,6 +55,10 @@ class Linear(LearningRateSchedule):
 
     constant at :math:`\eta_0` before :math:`t_b` and at :math:`\eta_1` after :math:`t_b + T`.
     With ``transition_steps=0`` it is constant at :math:`\eta_0`, as in optax.
+
+    Every number is checked when the schedule is built: learning rates, lengths and factors
+    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
+    names the argument otherwise), so that no formula overflows on the way to its value.
 
     Args:
         initial_learning_rate: :math:`\eta_0` (optax's ``init_value``).

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +25,10 @@ class PolynomialDecay(LearningRateSchedule):
     With ``cycle=True`` the horizon grows to the next multiple of :math:`T` instead of stopping:
     :math:`T_t = T \cdot \max(1, \lceil t / T \rceil)` and :math:`\eta(t) = (\eta_0 - \eta_T)
     (1 - t / T_t)^p + \eta_T` (so the multiplier is 1 at step 0, as in Keras).
+
+    Every number is checked when the schedule is built: learning rates, lengths and factors
+    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
+    names the argument otherwise), so that no formula overflows on the way to its value.
 
     Args:
         initial_learning_rate: :math:`\eta_0`, a finite number.
@@ -65,22 +67,19 @@ class PolynomialDecay(LearningRateSchedule):
             transition_begin=_validate.non_negative("transition_begin", self.transition_begin),
             dtype_from=dtype,
         )
-        # derived once, not a hyperparameter: the most cycles whose horizon k T is a finite float
-        most = sys.float_info.max / self.decay_steps if self.decay_steps > 1 else sys.float_info.max
-        object.__setattr__(self, "_most_cycles", float(math.floor(most * (1.0 - 2.0**-52))))
-
-    _most_cycles: float = field(init=False, repr=False, compare=False)
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
         if self.transition_begin:
             step = xp.clip(step - self.transition_begin, min=0.0)
         if self.cycle:
             length = self.decay_steps
-            # The horizon k T may round below t (t / T and k T both round): the fraction is then
-            # clipped at 0. k stops where k T would overflow, which gives 0 at t = +inf too.
-            k = xp.clip(xp.ceil(step / length), min=1.0, max=self._most_cycles)
-            horizon = k * length
-            remaining = xp.clip((horizon - step) / horizon, min=0.0)
+            # +inf: the value at the end of a cycle, which every cycle ends at (the limit).
+            step = xp.where(step == xp.inf, length, step)
+            # The fraction (h - t) / h of the horizon h = k T, from halves of h and t (exactly
+            # the same fraction, without overflow near the float maximum); h may round below t
+            # (t / T and k T both round), where the fraction is clipped at 0.
+            half_horizon = xp.clip(xp.ceil(step / length), min=1.0) * (0.5 * length)
+            remaining = xp.clip((half_horizon - 0.5 * step) / half_horizon, min=0.0)
         else:
             remaining = (self.decay_steps - xp.clip(step, max=self.decay_steps)) / self.decay_steps
         if self.power != 1.0:

@@ -10,19 +10,28 @@ from typing import Any
 from lrschedule import _validate
 from lrschedule.registry import _register_builtin
 from lrschedule.schedule import LearningRateSchedule
+from lrschedule.schedules.exponential import _grow
 
 __all__ = ["MultiStepDecay", "StepDecay"]
 
 
 def _whole_periods(xp: Any, step: Any, length: float) -> Any:
-    """:math:`\\lfloor t / L \\rfloor`, exact for the float values of ``step`` and ``length``.
+    """:math:`\\lfloor t / L \\rfloor`, exact for the float values of ``step`` and ``length``."""
+    return _periods(xp, step, 0.5 * step, length)
+
+
+def _periods(xp: Any, step: Any, half_step: Any, length: float) -> Any:
+    """:math:`\\lfloor t / L \\rfloor` for ``step`` :math:`t` and ``half_step`` :math:`t / 2`.
 
     ``step / length`` may round up to the next integer (or, past :math:`2^{53}`, down): one
-    correction each way makes the count exact wherever ``k * length`` is.
+    correction each way makes the count exact wherever ``k * length`` is. The corrections compare
+    halves (exactly half of each product), so that nothing overflows at steps near the float
+    maximum; past :math:`2^{53} L` the count is the float nearest to it.
     """
+    half = 0.5 * length
     k = xp.floor(step / length)
-    k = xp.where(k * length > step, k - 1.0, k)
-    return xp.where((k + 1.0) * length <= step, k + 1.0, k)
+    k = xp.where(k * half > half_step, k - 1.0, k)
+    return xp.where((k + 1.0) * half <= half_step, k + 1.0, k)
 
 
 @_register_builtin
@@ -44,6 +53,10 @@ class StepDecay(LearningRateSchedule):
     integer ``step_size``; for another one this class follows torch's closed form
     :math:`\lfloor t / S \rfloor`, where torch's running form decays only at steps that are
     whole multiples of :math:`S`.
+
+    Every number is checked when the schedule is built: learning rates, lengths and factors
+    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
+    names the argument otherwise), so that no formula overflows on the way to its value.
 
     Args:
         initial_learning_rate: :math:`\eta_0`, torch's ``lr`` of the optimizer; a finite number
@@ -76,10 +89,14 @@ class StepDecay(LearningRateSchedule):
         rate, gamma = self.initial_learning_rate, self.gamma
         if gamma == 0.0:  # the rate, then 0 from the first period on (a NaN step stays NaN)
             return xp.where(step < self.step_size, rate, xp.where(step == step, 0.0, step))
+        if rate == 0.0 or gamma == 1.0:  # constant (not 0 * inf, nor inf * log(1) at +inf)
+            return xp.where(step == step, rate, step)
         periods = _whole_periods(xp, step, self.step_size)
         # exp(k log gamma), not pow(gamma, k): in float32, gamma's own rounding would be raised
         # to the k-th power (k * 6e-8 relative), where here only the product k log gamma rounds.
-        return rate * xp.exp(periods * math.log(gamma))
+        if gamma < 1.0:
+            return rate * xp.exp(periods * math.log(gamma))
+        return _grow(xp, rate, periods * math.log(gamma))  # inf past overflow, without warning
 
 
 @_register_builtin
@@ -101,6 +118,10 @@ class MultiStepDecay(LearningRateSchedule):
     too. A milestone that is not a whole number applies from the first step after it, as in
     torch's closed form (torch's running form, which looks integer steps up in the milestones,
     never applies it).
+
+    Every number is checked when the schedule is built: learning rates, lengths and factors
+    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
+    names the argument otherwise), so that no formula overflows on the way to its value.
 
     Args:
         initial_learning_rate: :math:`\eta_0`, torch's ``lr`` of the optimizer; a finite number
