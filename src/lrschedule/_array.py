@@ -257,20 +257,16 @@ def _namespace_and_device(step: Any) -> tuple[Any, Any]:
     """
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(step, torch.Tensor):
-        global _torch_xp
-        if _torch_xp is None:
-            import array_api_compat.torch
+        # an import, not a module-level cache: torch.compile guards on globals that a first call
+        # changes, and would compile again on the second call
+        import array_api_compat.torch
 
-            _torch_xp = array_api_compat.torch
-        return _torch_xp, step.device
+        return array_api_compat.torch, step.device
     import array_api_compat
 
     if step is None or not array_api_compat.is_array_api_obj(step):
         raise _bad_step(step)
     return array_api_compat.array_namespace(step), array_api_compat.device(step)
-
-
-_torch_xp: Any = None
 
 
 CHUNK = 16_384
@@ -306,15 +302,15 @@ _formula_namespaces: dict[int, Any] = {}
 
 def _formula_namespace(xp: Any, step: Any) -> Any:
     """The namespace a formula sees for ``step``: ``xp``, with a ufunc ``clip`` on NumPy/CuPy."""
+    if isinstance(step, np.ndarray):
+        module = np
+    elif (cupy := sys.modules.get("cupy")) is not None and isinstance(step, cupy.ndarray):
+        module = cupy
+    else:
+        return xp
     found = _formula_namespaces.get(id(xp))
     if found is None:
-        module = None
-        if isinstance(step, np.ndarray):
-            module = np
-        elif (cupy := sys.modules.get("cupy")) is not None and isinstance(step, cupy.ndarray):
-            module = cupy
-        found = xp if module is None else _UfuncClip(xp, module)
-        _formula_namespaces[id(xp)] = found
+        found = _formula_namespaces[id(xp)] = _UfuncClip(xp, module)
     return found
 
 
@@ -457,6 +453,13 @@ def _numpy_tables(
 _cache: dict[tuple[int, str, str, str | None], tuple[Any, Any]] = {}
 
 
+def _compiling() -> bool:
+    """Whether torch.compile is tracing this call (its guards would then include the contents of
+    :data:`_cache`: a first call that fills it would recompile on the second)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and bool(torch.compiler.is_compiling())
+
+
 def _dtypes(xp: Any, device: Any, dtype: str | None) -> tuple[Any, Any]:
     """The (compute, result) dtypes for a step on ``device`` of namespace ``xp``.
 
@@ -466,7 +469,8 @@ def _dtypes(xp: Any, device: Any, dtype: str | None) -> tuple[Any, Any]:
     info = xp.__array_namespace_info__()
     default = info.default_dtypes(device=device)["real floating"]
     key = (id(xp), str(device), str(default), dtype)
-    hit = _cache.get(key)
+    compiling = _compiling()  # torch.compile would guard on the cache's contents: not used then
+    hit = None if compiling else _cache.get(key)
     if hit is not None:
         return hit
     floats = info.dtypes(device=device, kind="real floating")
@@ -487,5 +491,6 @@ def _dtypes(xp: Any, device: Any, dtype: str | None) -> tuple[Any, Any]:
                 else ""
             )
         )
-    _cache[key] = (compute, result)  # one atomic store: a race only computes the same entry twice
+    if not compiling:
+        _cache[key] = (compute, result)  # one atomic store: a race computes an entry twice at most
     return compute, result

@@ -14,6 +14,9 @@ from lrschedule import _array, _validate
 
 __all__ = ["LearningRateSchedule"]
 
+_NUMPY_SCALARS = _array.NUMPY_SCALARS
+_RAW_MATH = _array.raw_math
+
 OMIT_AT_DEFAULT = "omit_at_default"
 """Field metadata key: leave the field out of ``get_config()`` while it has its default value."""
 
@@ -60,9 +63,7 @@ class LearningRateSchedule:
         """
         if type(step) is int and step >= 0:  # the optimizer's step counter: the hot path
             try:
-                return _array.NUMPY_SCALARS[self.dtype](
-                    self._evaluate(_array.raw_math, float(step))
-                )
+                return _NUMPY_SCALARS[self.dtype](self._evaluate(_RAW_MATH, float(step)))
             except (ArithmeticError, ValueError, KeyError):
                 pass  # overflow, a domain error or a dtype NumPy lacks: the general path decides
         return _array.evaluate(self._evaluate, step, self.dtype, self._table)

@@ -93,23 +93,38 @@ class CosineDecay(LearningRateSchedule):
 
     _quarter_turns_per_step: float = field(init=False, repr=False, compare=False)
 
-    def _evaluate(self, xp: Any, step: Any) -> Any:
-        length = self.decay_steps
-        target = self.warmup_target
-        after = step if target is None else step - self.warmup_steps
-        half = xp.sin(self._quarter_turns_per_step * (length - xp.clip(after, max=length)))
+    def _cosine(self, xp: Any, remaining: Any) -> Any:
+        """The decay's factor (1 to ``alpha``) with ``remaining`` of its steps to go."""
+        half = xp.sin(self._quarter_turns_per_step * remaining)
         cosine = half * half  # see _half_cosine
         if self.exponent != 1.0:
             cosine = xp.pow(cosine, self.exponent)
         if self.alpha != 0.0:
             cosine = cosine + self.alpha * (1.0 - cosine)  # exact at both ends, for any alpha
-        if target is None:
-            return self.initial_learning_rate * cosine
-        if self.warmup_steps == 0:
-            return target * cosine
+        return cosine
+
+    def _warmup(self, step: Any) -> Any:
         start = self.initial_learning_rate
-        warmup = start + (target - start) * (step / self.warmup_steps)
-        return xp.where(step < self.warmup_steps, warmup, target * cosine)
+        return start + (self.warmup_target - start) * (step / self.warmup_steps)  # type: ignore[operator]
+
+    def _evaluate(self, xp: Any, step: Any) -> Any:
+        length, target, warmup_steps = self.decay_steps, self.warmup_target, self.warmup_steps
+        if type(step) is float:  # a Python float: only the phase it is in (NaN: the decay's)
+            if target is None:
+                return self.initial_learning_rate * self._cosine(
+                    xp, 0.0 if step > length else length - step
+                )
+            if step < warmup_steps:
+                return self._warmup(step)
+            after = step - warmup_steps
+            return target * self._cosine(xp, 0.0 if after > length else length - after)
+        if target is None:
+            return self.initial_learning_rate * self._cosine(xp, length - xp.clip(step, max=length))
+        after = step - warmup_steps
+        decay = target * self._cosine(xp, length - xp.clip(after, max=length))
+        if warmup_steps == 0:
+            return decay
+        return xp.where(step < warmup_steps, self._warmup(step), decay)
 
 
 @_register_builtin
