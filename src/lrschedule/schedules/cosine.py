@@ -21,8 +21,11 @@ __all__ = ["CosineDecay", "CosineDecayRestarts"]
 
 def _half_cosine(xp: Any, remaining: Any, length: Any) -> Any:
     """:math:`\\tfrac12(1 + \\cos(\\pi (1 - r/L)))` for ``remaining`` :math:`r` of ``length`` :math:`L`."""
-    s = xp.sin((0.5 * math.pi) * (remaining / length))
+    s = xp.sin(_QUARTER_TURN * (remaining / length))
     return s * s
+
+
+_QUARTER_TURN = 0.5 * math.pi
 
 
 @_register_builtin
@@ -196,16 +199,22 @@ class CosineDecayRestarts(LearningRateSchedule):
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
         t0, t_mul = self.first_decay_steps, self.t_mul
+        scalar = type(step) is float  # a Python float: the corrections are branches
         fading = self.m_mul < 1.0  # m^i -> 0: the rate tends to alpha * lr, its value at +inf
         if fading:
             infinite = step == math.inf
-            step = xp.where(infinite, 0.0, step)  # no period arithmetic on inf
+            # no period arithmetic on inf
+            step = (0.0 if infinite else step) if scalar else xp.where(infinite, 0.0, step)
         if t_mul == 1.0:
             i = xp.floor(step / t0)
             # step / t0 may round either way at a period's start (XLA also turns the division
             # into a multiplication by 1 / t0): one correction each way, in exact step units.
-            i = xp.where(i * t0 > step, i - 1.0, i)
-            i = xp.where((i + 1.0) * t0 <= step, i + 1.0, i)
+            if scalar:
+                i = i - 1.0 if i * t0 > step else i
+                i = i + 1.0 if (i + 1.0) * t0 <= step else i
+            else:
+                i = xp.where(i * t0 > step, i - 1.0, i)
+                i = xp.where((i + 1.0) * t0 <= step, i + 1.0, i)
             start = i * t0
             length = t0
         else:
@@ -221,15 +230,27 @@ class CosineDecayRestarts(LearningRateSchedule):
                 start = xp.round(start)  # pow may be an ulp off; the exact S_i is a whole number
             length = t0 * power
             offset = step - start
-            late = offset >= length
-            early = offset < 0.0
-            shorter = xp.where(early, length / t_mul, length)
-            start = start + xp.where(late, length, xp.where(early, -shorter, 0.0))
-            length = xp.where(late, xp.where(late, length, 0.0) * t_mul, shorter)
-            if self.m_mul != 1.0:
-                i = xp.where(late, i + 1.0, xp.where(early, i - 1.0, i))
-        cosine = _half_cosine(xp, length - (step - start), length)
+            if scalar:
+                if offset >= length:
+                    start, length, i = start + length, length * t_mul, i + 1.0
+                elif offset < 0.0:
+                    length = length / t_mul
+                    start, i = start - length, i - 1.0
+            else:
+                late = offset >= length
+                early = offset < 0.0
+                shorter = xp.where(early, length / t_mul, length)
+                start = start + xp.where(late, length, xp.where(early, -shorter, 0.0))
+                length = xp.where(late, xp.where(late, length, 0.0) * t_mul, shorter)
+                if self.m_mul != 1.0:
+                    i = xp.where(late, i + 1.0, xp.where(early, i - 1.0, i))
+        half = xp.sin(_QUARTER_TURN * ((length - (step - start)) / length))  # _half_cosine
+        cosine = half * half
         if self.m_mul != 1.0:
             fade = xp.pow(self.m_mul, i)
-            cosine = (xp.where(infinite, 0.0, fade) if fading else fade) * cosine
+            if fading:
+                fade = (0.0 if infinite else fade) if scalar else xp.where(infinite, 0.0, fade)
+            cosine = fade * cosine
+        if self.alpha == 0.0:
+            return self.initial_learning_rate * cosine
         return self.initial_learning_rate * ((1.0 - self.alpha) * cosine + self.alpha)
