@@ -17,8 +17,6 @@ missing keys, values that are not JSON-native, NaN or infinite numbers, and nest
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import json
 import math
 import threading
 from collections.abc import Callable
@@ -163,6 +161,8 @@ def serialize(schedule: LearningRateSchedule) -> dict[str, Any]:
 
 def to_json(schedule: LearningRateSchedule, **kwargs: Any) -> str:
     """:func:`serialize` as JSON text; ``kwargs`` go to :func:`json.dumps` (e.g. ``indent=2``)."""
+    import json  # here, not at import: lrschedule imports in little more time than NumPy
+
     return json.dumps(serialize(schedule), allow_nan=False, **kwargs)
 
 
@@ -185,6 +185,8 @@ def from_json(text: str | bytes) -> LearningRateSchedule:
     if len(text) > MAX_TEXT:
         raise ConfigError(f"JSON text of {len(text)} characters is longer than {MAX_TEXT}")
     try:
+        import json
+
         data = json.loads(text, parse_constant=_reject_constant)
     except ConfigError:
         raise
@@ -260,6 +262,8 @@ def _resolve(data: dict[str, Any], path: str) -> type[LearningRateSchedule]:
         cls = _by_name.get(key)
         names = list(_by_name)
     if cls is None:
+        import difflib
+
         close = difflib.get_close_matches(key, names, n=3, cutoff=0.6)
         hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
         field = "registered_name" if registered_name is not None else "class_name"
