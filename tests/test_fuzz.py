@@ -284,22 +284,12 @@ def _build(cls: type[LearningRateSchedule], kwargs: dict[str, Any]) -> LearningR
 def valid_schedules(draw: st.DrawFn, depth: int = 2) -> LearningRateSchedule:
     """A schedule of any built-in class with plausible arguments (a Constant when they fail)."""
     nested = (
-        valid_schedules(depth - 1) if depth > 0 else st.builds(lrschedule.Constant, rates(0.0, 1.0))
+        valid_schedules(depth - 1) if depth > 0 else st.builds(lrschedule.Constant, st.floats(0, 1))
     )
     name = draw(st.sampled_from(sorted(BUILTIN)))
     kwargs = draw(arguments(BUILTIN[name], nested, wildness=0))
     built = _build(BUILTIN[name], kwargs)
-    return built if built is not None else lrschedule.Constant(draw(rates(-1.0, 1.0)))
-
-
-def _in_bounds(value: float) -> float:
-    return value if value == 0 or abs(value) >= 1 / EXTREME else 0.0
-
-
-def rates(low: float, high: float) -> st.SearchStrategy[float]:
-    """Learning rates in ``[low, high]`` that the constructors accept (0, or at least 2**-400 in
-    magnitude: smaller ones become 0)."""
-    return st.floats(low, high).map(_in_bounds)
+    return built if built is not None else lrschedule.Constant(draw(st.floats(-1.0, 1.0)))
 
 
 # -- probing a schedule ------------------------------------------------------------------------
@@ -403,7 +393,8 @@ def _overflow_only(problems: list[str]) -> bool:
 # -- known bugs (each with an xfail(strict=True) regression test below) -------------------------
 
 EXTREME = 2.0**400
-"""The bound on magnitudes that constructors enforce (``_validate.LARGEST``, ``SMALLEST``)."""
+"""The bound on magnitudes that constructors enforce (``_validate.LARGEST``; positive lengths
+and factors are at least ``_validate.SMALLEST``, its reciprocal)."""
 
 
 def _extreme(schedule: LearningRateSchedule) -> bool:
@@ -846,8 +837,8 @@ TINY = 5e-324
 
 
 L = lrschedule
-TOP = 2.0**400  # the largest magnitude a rate, length or factor may have (_validate.LARGEST)
-LOW = 2.0**-400  # the smallest nonzero one (_validate.SMALLEST)
+TOP = 2.0**400  # the largest magnitude of a number (_validate.LARGEST)
+LOW = 2.0**-400  # the smallest positive length, period or factor (_validate.SMALLEST)
 EXTREME_CASES: list[Any] = [
     # (schedule, step, exact value, or (low, high) where it lies, or None: must be refused)
     pytest.param(lambda: L.Linear(BIG, -BIG, 10), 10, None, id="Linear-difference"),
@@ -891,10 +882,10 @@ def test_extreme_magnitudes(
     make: Callable[[], LearningRateSchedule], step: int, exact: Any
 ) -> None:
     """Hyperparameters at the ends of the float range are refused at construction (a ValueError
-    naming the argument): rates beyond 2**400, lengths and factors outside 2**-400..2**400. At
-    those bounds nothing overflows on the way (regression: a difference of two huge rates, a step
-    divided by a subnormal period gave NaN, inf or wrong values where the exact value is an
-    ordinary number, and NumPy RuntimeWarnings)."""
+    naming the argument): magnitudes beyond 2**400, positive lengths, periods and factors below
+    2**-400. At those bounds nothing overflows on the way (regression: a difference of two huge
+    rates, a step divided by a subnormal period gave NaN, inf or wrong values where the exact
+    value is an ordinary number, and NumPy RuntimeWarnings)."""
     if exact is None:
         with pytest.raises(ValueError, match="Argument `"):
             make()
@@ -1006,15 +997,16 @@ def test_bug_inverse_sqrt_cancellation() -> None:
 
 def test_bug_exponential_staircase_ceiling() -> None:
     """Growth to a ceiling far above the rate (regression: with ``end / lr0`` beyond the float
-    range, ``math.ceil(inf)`` raised OverflowError at call time; rates are now bounded, and the
-    count of periods comes from the logs of both)."""
+    range, ``math.ceil(inf)`` raised OverflowError at call time; the count of periods now comes
+    from the logs of both)."""
     for staircase in (True, False):
         schedule = lrschedule.ExponentialDecay(
-            LOW, 1, 2.0, staircase=staircase, end_learning_rate=TOP
+            TINY, 1, 2.0, staircase=staircase, end_learning_rate=TOP
         )
-        assert schedule(5) == pytest.approx(LOW * 2**5, rel=1e-14)
-        assert schedule(2000) == TOP  # 2**2000 * LOW is beyond TOP: the ceiling
-        assert schedule(np.asarray([2000]))[0] == TOP
+        assert schedule(5) == pytest.approx(TINY * 2**5, rel=1e-14)
+        # 2**2000 * TINY is beyond TOP: the ceiling (end / lr0 is beyond the float range)
+        assert schedule(2000) == pytest.approx(TOP, rel=1e-12)
+        assert schedule(np.asarray([2000]))[0] == pytest.approx(TOP, rel=1e-12)
 
 
 def test_bug_int_beyond_2_63_does_not_load_back() -> None:

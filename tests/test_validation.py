@@ -173,7 +173,7 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ),
     ("exp-lr-huge", lambda: ExponentialDecay(1e300, 10, 0.5), ValueError, r"rate=1e\+300"),
     ("exp-rate-huge", lambda: ExponentialDecay(0.1, 10, 1e300), ValueError, r"decay_rate=1e\+300"),
-    ("linear-lr-tiny", lambda: Linear(1e-300, 0.0, 10), ValueError, "initial_learning_rate=1e-300"),
+    ("exp-rate-tiny", lambda: ExponentialDecay(0.1, 10, 1e-300), ValueError, "decay_rate=1e-300"),
     ("linear-steps-tiny", lambda: Linear(0.1, 0.0, 1e-300), ValueError, "transition_steps"),
     ("warmup-steps-tiny", lambda: Warmup(Constant(0.1), 1e-300), ValueError, "warmup_steps"),
     ("constant-huge", lambda: Constant(2.0**401), ValueError, "value="),
@@ -234,6 +234,9 @@ def test_magnitudes_at_the_bounds_are_accepted() -> None:
     assert Linear(-top, top, low, 0).end_learning_rate == top
     assert Product([Constant(low), top]).factors[1] == top
     assert PiecewiseInterpolate([-top, 0, low], [top, 0.0, -low]).boundaries[0] == -top
+    # learning rates and factors have no lower bound (a subnormal rate is an ordinary value)
+    assert Linear(5e-324, 0.0, 10).initial_learning_rate == 5e-324
+    assert Product([Constant(0.1), 5e-324]).factors[1] == 5e-324
 
 
 def test_nesting_as_deep_as_configs_is_accepted_and_loads_back() -> None:

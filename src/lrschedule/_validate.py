@@ -18,11 +18,13 @@ from typing import Any
 __all__ = [
     "LARGEST",
     "SMALLEST",
+    "at_most_largest",
     "boolean",
     "bounded",
     "dtype_name",
     "finite",
     "increasing",
+    "length",
     "name",
     "nested",
     "non_negative",
@@ -41,8 +43,7 @@ DTYPES = ("float16", "bfloat16", "float32", "float64")
 LARGEST = 2.0**400
 """The largest magnitude of a learning rate, a length, a count or a factor (about 2.6e120)."""
 SMALLEST = 2.0**-400
-"""The smallest nonzero magnitude of a learning rate, a length, a count or a factor (about
-3.9e-121).
+"""The smallest nonzero length or period (a divisor), or rate of decay (about 3.9e-121).
 
 Within these bounds no formula overflows on the way to its value (a difference of two rates, a
 step divided by a period and multiplied by a rate, ...) at any step below :math:`2^{64}`: a value
@@ -107,15 +108,25 @@ def finite(arg: str, value: object) -> int | float:
 
 
 def bounded(arg: str, value: object) -> int | float:
-    """A finite number that is 0 or of a magnitude between :data:`SMALLEST` and :data:`LARGEST`."""
+    """A finite number that is 0 or of a magnitude between :data:`SMALLEST` and :data:`LARGEST`
+    (a step, a length that divides: nothing divided by it overflows)."""
     result = finite(arg, value)
     if result != 0 and not SMALLEST <= abs(result) <= LARGEST:
         raise _fail(arg, f"0 or of a magnitude between {_BOUNDS}", value)
     return result
 
 
+def at_most_largest(arg: str, value: object) -> int | float:
+    """A finite number of a magnitude at most :data:`LARGEST` (a rate, a factor)."""
+    result = finite(arg, value)
+    if abs(result) > LARGEST:
+        raise _fail(arg, "of a magnitude at most 2**400 (about 2.6e120)", value)
+    return result
+
+
 def positive(arg: str, value: object) -> int | float:
-    """A finite number > 0 (and between :data:`SMALLEST` and :data:`LARGEST`)."""
+    """A finite number > 0, between :data:`SMALLEST` and :data:`LARGEST` (a length, a period, a
+    rate of decay)."""
     result = finite(arg, value)
     if not result > 0:
         raise _fail(arg, "> 0", value)
@@ -125,17 +136,23 @@ def positive(arg: str, value: object) -> int | float:
 
 
 def non_negative(arg: str, value: object) -> int | float:
-    """A finite number >= 0 (0, or between :data:`SMALLEST` and :data:`LARGEST`)."""
+    """A finite number >= 0, at most :data:`LARGEST`."""
     result = finite(arg, value)
     if not result >= 0:
         raise _fail(arg, ">= 0", value)
-    return bounded(arg, result)
+    return at_most_largest(arg, result)
+
+
+def length(arg: str, value: object) -> int | float:
+    """A length in steps that a formula divides by: 0, or between :data:`SMALLEST` and
+    :data:`LARGEST`."""
+    return bounded(arg, non_negative(arg, value))
 
 
 def rate(arg: str, value: object) -> tuple[float, str | None]:
-    """A learning rate: 0 or of a magnitude between :data:`SMALLEST` and :data:`LARGEST`; and the
-    dtype name it carried if it was an array or NumPy scalar."""
-    return float(bounded(arg, value)), _array_dtype_name(value)
+    """A learning rate of a magnitude at most :data:`LARGEST`, and the dtype name it carried if
+    it was an array or NumPy scalar."""
+    return float(at_most_largest(arg, value)), _array_dtype_name(value)
 
 
 def boolean(arg: str, value: object) -> bool:

@@ -39,8 +39,8 @@ class Warmup(LearningRateSchedule):
     ``warmup_exponential_decay_schedule`` is ``Warmup(ExponentialDecay(peak, ...), W, init)`` and
     ``warmup_constant_schedule(init, peak, W)`` is ``Warmup(Constant(peak), W, init)``.
 
-    Every number is checked when the schedule is built: learning rates, lengths and factors
-    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}`; parts nested
+    Every number is checked when the schedule is built: a magnitude of at most
+    :math:`2^{400}`, and a ``warmup_steps`` of 0 or at least :math:`2^{-400}`; parts nested
     deeper than a config may be (:data:`~lrschedule.registry.MAX_DEPTH` levels, a schedule
     and a list of schedules a level each) are refused too (a ``ValueError`` names the
     argument).
@@ -67,7 +67,7 @@ class Warmup(LearningRateSchedule):
         _validate.nested("schedule", schedule)
         self._set(
             schedule=schedule,
-            warmup_steps=_validate.non_negative("warmup_steps", self.warmup_steps),
+            warmup_steps=_validate.length("warmup_steps", self.warmup_steps),
             initial_learning_rate=_validate.rate(
                 "initial_learning_rate", self.initial_learning_rate
             )[0],
@@ -95,11 +95,10 @@ class Sequential(LearningRateSchedule):
         \eta(t) = s_i(t - b_{i-1}) \quad\text{for}\quad b_{i-1} \le t < b_i
         \qquad (b_{-1} = 0)
 
-    Every number is checked when the schedule is built: learning rates, lengths and factors
-    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}`; parts nested
-    deeper than a config may be (:data:`~lrschedule.registry.MAX_DEPTH` levels, a schedule
-    and a list of schedules a level each) are refused too (a ``ValueError`` names the
-    argument).
+    Every number is checked when the schedule is built (a magnitude of at most
+    :math:`2^{400}`), and parts nested deeper than a config may be
+    (:data:`~lrschedule.registry.MAX_DEPTH` levels, a schedule and a list of schedules a level
+    each) are refused (a ``ValueError`` names the argument).
 
     Args:
         schedules: :math:`n \ge 1` schedules.
@@ -149,11 +148,10 @@ class Product(LearningRateSchedule):
 
     ``schedule * 0.5``, ``0.5 * schedule`` and ``schedule_a * schedule_b`` build one.
 
-    Every number is checked when the schedule is built: learning rates, lengths and factors
-    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}`; parts nested
-    deeper than a config may be (:data:`~lrschedule.registry.MAX_DEPTH` levels, a schedule
-    and a list of schedules a level each) are refused too (a ``ValueError`` names the
-    argument).
+    Every number is checked when the schedule is built (a magnitude of at most
+    :math:`2^{400}`), and parts nested deeper than a config may be
+    (:data:`~lrschedule.registry.MAX_DEPTH` levels, a schedule and a list of schedules a level
+    each) are refused (a ``ValueError`` names the argument).
 
     Args:
         factors: schedules and finite numbers, at least one.
@@ -179,7 +177,7 @@ class Product(LearningRateSchedule):
         factors = tuple(
             f
             if isinstance(f, LearningRateSchedule)
-            else float(_validate.bounded(f"factors[{i}]", f))
+            else float(_validate.at_most_largest(f"factors[{i}]", f))
             for i, f in enumerate(self.factors)
         )
         if not factors:

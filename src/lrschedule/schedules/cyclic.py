@@ -66,9 +66,10 @@ class OneCycle(LearningRateSchedule):
     max_lr, total_steps, ...)`` sets after ``t`` calls of ``scheduler.step()`` (its momentum
     cycling is not a learning rate and is not part of this class).
 
-    Every number is checked when the schedule is built: learning rates, lengths and factors
-    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
-    names the argument otherwise), so that no formula overflows on the way to its value.
+    Every number is checked when the schedule is built: a magnitude of at most
+    :math:`2^{400}`, and lengths, periods and factors that must be positive at least
+    :math:`2^{-400}` (a ``ValueError`` names the argument otherwise), so that no formula
+    overflows on the way to its value.
 
     Args:
         max_learning_rate: :math:`\eta_{max}`, torch's ``max_lr``; a finite number (an array's
@@ -199,9 +200,10 @@ class Cyclic(LearningRateSchedule):
     in whole steps, so it stays exact at any step count where torch's :math:`1 + t/C -
     \lfloor 1 + t/C \rfloor` loses digits.
 
-    Every number is checked when the schedule is built: learning rates, lengths and factors
-    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
-    names the argument otherwise), so that no formula overflows on the way to its value.
+    Every number is checked when the schedule is built: a magnitude of at most
+    :math:`2^{400}`, and lengths, periods and factors that must be positive at least
+    :math:`2^{-400}` (a ``ValueError`` names the argument otherwise), so that no formula
+    overflows on the way to its value.
 
     Args:
         base_learning_rate: :math:`\eta_b`, torch's ``base_lr``; a finite number.

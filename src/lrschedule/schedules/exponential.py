@@ -23,46 +23,56 @@ float maximum): closer, the rounding of the factors could overflow them."""
 
 
 def _grow(xp: Any, rate: float, exponent: Any) -> Any:
-    """:math:`\\eta\\, e^{x}` for a rate :math:`\\eta` (of a magnitude within the bounds
-    of :mod:`lrschedule._validate`) and a growing exponent :math:`x \\ge 0`.
+    """:math:`\\eta\\, e^{x}` for a rate :math:`\\eta` and a growing exponent :math:`x \\ge 0`.
 
-    ``rate * exp(x)`` to the last bit up to :math:`x = -\\log|\\eta|`; beyond, the rate times
-    that much growth (about 1) times the rest, so that the product is right where ``exp(x)`` alone
-    would overflow but the rate brings it back into range; :math:`\\pm\\infty` where the product
+    ``rate * exp(x)`` to the last bit up to :math:`x = -\\log|\\eta|` (for any :math:`x` when
+    :math:`|\\eta| \\ge 1`); beyond, the rate times that much growth (about 1) times the rest, in
+    factors that each stay finite, so that the product is right where ``exp(x)`` alone would
+    overflow but the rate brings it back into range; :math:`\\pm\\infty` where the product
     overflows. Nothing overflows on the way: no NumPy warning, and a product with a factor at 0
     is not 0 * inf = NaN. A rate of 0 gives 0.
     """
     if rate == 0.0:
         return xp.where(exponent == exponent, rate, exponent)
     cap = _LOG_MAX - math.log(abs(rate))  # |rate| e^x overflows beyond
-    split = max(-math.log(abs(rate)), 0.0)
-    if split == 0.0:
-        value = rate * xp.exp(xp.clip(exponent, max=cap - _MARGIN))
-    else:
-        value = (rate * xp.exp(xp.clip(exponent, max=split))) * xp.exp(
-            xp.clip(exponent - split, min=0.0, max=_LOG_MAX - _MARGIN)
-        )
+    first = min(max(-math.log(abs(rate)), 0.0), _EXP_SAFE)  # |rate| e^first is about 1
+    widths = _chunks(first, cap - _MARGIN, _LOG_MAX - _MARGIN)
+    value = rate * xp.exp(xp.clip(exponent, max=widths[0]))
+    start = widths[0]
+    for width in widths[1:]:
+        value = value * xp.exp(xp.clip(exponent - start, min=0.0, max=width))
+        start += width
     return xp.where(exponent > cap, math.copysign(math.inf, rate), value)
 
 
 def _grow_pow(xp: Any, rate: float, base: float, periods: Any) -> Any:
     """:math:`\\eta\\, r^k` for a rate :math:`\\eta`, a base :math:`r > 1` and whole
     :math:`k \\ge 0`, as :func:`_grow` does for ``exp``: ``rate * pow(base, k)`` to the last bit
-    while :math:`|\\eta| r^k \\le r`, two factors beyond, :math:`\\pm\\infty` without overflow
-    where the product overflows. A rate of 0 gives 0."""
+    while :math:`|\\eta| r^k \\le r` (for any :math:`k` when :math:`|\\eta| \\ge 1`), in
+    factors that each stay finite beyond, :math:`\\pm\\infty` without overflow where the product
+    overflows. A rate of 0 gives 0."""
     if rate == 0.0:
         return xp.where(periods == periods, rate, periods)
     log_base = math.log(base)
     cap = (_LOG_MAX - math.log(abs(rate))) / log_base  # |rate| base^k overflows beyond
-    most = math.floor(cap - _MARGIN)
-    split = max(math.ceil(-math.log(abs(rate)) / log_base), 0)  # |rate| base^split >= 1
-    if split == 0:
-        value = rate * xp.pow(base, xp.clip(periods, max=float(most)))
-    else:
-        value = (rate * xp.pow(base, xp.clip(periods, max=float(split)))) * xp.pow(
-            base, xp.clip(periods - split, min=0.0, max=float(max(most - split, 0)))
-        )
+    finite = max(math.floor(_LOG_MAX / log_base - _MARGIN), 1)  # base ** finite is finite
+    first = min(max(math.ceil(-math.log(abs(rate)) / log_base), 0), finite)  # |rate| base^first ~ 1
+    widths = _chunks(float(first), float(math.floor(cap - _MARGIN)), float(finite))
+    value = rate * xp.pow(base, xp.clip(periods, max=widths[0]))
+    start = widths[0]
+    for width in widths[1:]:
+        value = value * xp.pow(base, xp.clip(periods - start, min=0.0, max=width))
+        start += width
     return xp.where(periods > cap, math.copysign(math.inf, rate), value)
+
+
+def _chunks(first: float, total: float, most: float) -> list[float]:
+    """Widths that add up to ``total``: ``first`` (or ``total`` when ``first`` is 0), then
+    pieces of at most ``most``."""
+    widths = [first if first > 0 else min(total, most)]
+    while sum(widths) < total:
+        widths.append(min(total - sum(widths), most))
+    return widths
 
 
 @_register_builtin
@@ -81,9 +91,10 @@ class ExponentialDecay(LearningRateSchedule):
     optionally bounded by ``end_learning_rate`` (a floor when :math:`r < 1`, a ceiling when
     :math:`r > 1`, as in optax).
 
-    Every number is checked when the schedule is built: learning rates, lengths and factors
-    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
-    names the argument otherwise), so that no formula overflows on the way to its value.
+    Every number is checked when the schedule is built: a magnitude of at most
+    :math:`2^{400}`, and lengths, periods and factors that must be positive at least
+    :math:`2^{-400}` (a ``ValueError`` names the argument otherwise), so that no formula
+    overflows on the way to its value.
 
     Args:
         initial_learning_rate: :math:`\eta_0`, a finite number (a Python float, or an array or NumPy
@@ -164,10 +175,12 @@ class ExponentialDecay(LearningRateSchedule):
             return _grow(xp, lr0, exponent)
         if self.decay_rate < 1:
             return xp.clip(lr0 * xp.exp(exponent), min=end)
-        # Growth up to a ceiling: stop the exponent where the ceiling is reached, so that exp
-        # cannot overflow on the way.
+        # Growth up to a ceiling: stop the exponent where the ceiling is reached (the growth is
+        # then at most end / lr0, which may be beyond the float range on its own).
         exponent = xp.clip(exponent, max=self._log_ceiling_ratio())
-        return xp.clip(lr0 * xp.exp(exponent), max=end)
+        if lr0 == 0.0:
+            return xp.clip(lr0 * xp.exp(exponent), max=end)  # exp(0) (no ceiling above 0)
+        return xp.clip(_grow(xp, lr0, exponent), max=end)
 
     def _log_ceiling_ratio(self) -> float:
         """:math:`\\log(\\eta_{end} / \\eta_0)` where the ceiling lies above the rate (else 0), from the
@@ -189,9 +202,10 @@ class InverseTimeDecay(LearningRateSchedule):
         \qquad \text{or, with } \texttt{staircase}, \qquad
         \eta(t) = \frac{\eta_0}{1 + r \lfloor t / T \rfloor}
 
-    Every number is checked when the schedule is built: learning rates, lengths and factors
-    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
-    names the argument otherwise), so that no formula overflows on the way to its value.
+    Every number is checked when the schedule is built: a magnitude of at most
+    :math:`2^{400}`, and lengths, periods and factors that must be positive at least
+    :math:`2^{-400}` (a ``ValueError`` names the argument otherwise), so that no formula
+    overflows on the way to its value.
 
     Args:
         initial_learning_rate: :math:`\eta_0`, a finite number.

@@ -33,9 +33,10 @@ class PiecewiseInterpolate(LearningRateSchedule):
     ``PiecewiseInterpolate([0, b, ...], [init_value, init_value * scale, ...], kind)``: optax gives
     scales that multiply, this class the values themselves.
 
-    Every number is checked when the schedule is built: learning rates, lengths and factors
-    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
-    names the argument otherwise), so that no formula overflows on the way to its value.
+    Every number is checked when the schedule is built: a magnitude of at most
+    :math:`2^{400}`, and lengths, periods and factors that must be positive at least
+    :math:`2^{-400}` (a ``ValueError`` names the argument otherwise), so that no formula
+    overflows on the way to its value.
 
     Args:
         boundaries: :math:`n \ge 1` strictly increasing finite steps.

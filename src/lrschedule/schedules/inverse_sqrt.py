@@ -31,9 +31,10 @@ class InverseSqrt(LearningRateSchedule):
     so the rate is :math:`\eta_0` at :math:`t = W` and falls as :math:`1/\sqrt{t}` after it,
     halving every time :math:`t - W + \tau` quadruples.
 
-    Every number is checked when the schedule is built: learning rates, lengths and factors
-    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
-    names the argument otherwise), so that no formula overflows on the way to its value.
+    Every number is checked when the schedule is built: a magnitude of at most
+    :math:`2^{400}`, and lengths, periods and factors that must be positive at least
+    :math:`2^{-400}` (a ``ValueError`` names the argument otherwise), so that no formula
+    overflows on the way to its value.
 
     Args:
         initial_learning_rate: :math:`\eta_0`, the peak rate (the optimizer's ``lr`` in

@@ -19,9 +19,10 @@ class Constant(LearningRateSchedule):
 
     .. math:: \eta(t) = v
 
-    Every number is checked when the schedule is built: learning rates, lengths and factors
-    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
-    names the argument otherwise), so that no formula overflows on the way to its value.
+    Every number is checked when the schedule is built: a magnitude of at most
+    :math:`2^{400}`, and lengths, periods and factors that must be positive at least
+    :math:`2^{-400}` (a ``ValueError`` names the argument otherwise), so that no formula
+    overflows on the way to its value.
 
     Args:
         value: :math:`v`, a finite number (an array's dtype becomes the result dtype).
@@ -56,9 +57,10 @@ class Linear(LearningRateSchedule):
     constant at :math:`\eta_0` before :math:`t_b` and at :math:`\eta_1` after :math:`t_b + T`.
     With ``transition_steps=0`` it is constant at :math:`\eta_0`, as in optax.
 
-    Every number is checked when the schedule is built: learning rates, lengths and factors
-    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
-    names the argument otherwise), so that no formula overflows on the way to its value.
+    Every number is checked when the schedule is built: a magnitude of at most
+    :math:`2^{400}`, and lengths, periods and factors that must be positive at least
+    :math:`2^{-400}` (a ``ValueError`` names the argument otherwise), so that no formula
+    overflows on the way to its value.
 
     Args:
         initial_learning_rate: :math:`\eta_0` (optax's ``init_value``).
@@ -83,7 +85,7 @@ class Linear(LearningRateSchedule):
         self._set(
             initial_learning_rate=rate,
             end_learning_rate=_validate.rate("end_learning_rate", self.end_learning_rate)[0],
-            transition_steps=_validate.non_negative("transition_steps", self.transition_steps),
+            transition_steps=_validate.length("transition_steps", self.transition_steps),
             transition_begin=_validate.non_negative("transition_begin", self.transition_begin),
             dtype_from=dtype,
         )

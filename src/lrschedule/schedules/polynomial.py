@@ -26,9 +26,10 @@ class PolynomialDecay(LearningRateSchedule):
     :math:`T_t = T \cdot \max(1, \lceil t / T \rceil)` and :math:`\eta(t) = (\eta_0 - \eta_T)
     (1 - t / T_t)^p + \eta_T` (so the multiplier is 1 at step 0, as in Keras).
 
-    Every number is checked when the schedule is built: learning rates, lengths and factors
-    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
-    names the argument otherwise), so that no formula overflows on the way to its value.
+    Every number is checked when the schedule is built: a magnitude of at most
+    :math:`2^{400}`, and lengths, periods and factors that must be positive at least
+    :math:`2^{-400}` (a ``ValueError`` names the argument otherwise), so that no formula
+    overflows on the way to its value.
 
     Args:
         initial_learning_rate: :math:`\eta_0`, a finite number.

@@ -54,9 +54,10 @@ class StepDecay(LearningRateSchedule):
     :math:`\lfloor t / S \rfloor`, where torch's running form decays only at steps that are
     whole multiples of :math:`S`.
 
-    Every number is checked when the schedule is built: learning rates, lengths and factors
-    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
-    names the argument otherwise), so that no formula overflows on the way to its value.
+    Every number is checked when the schedule is built: a magnitude of at most
+    :math:`2^{400}`, and lengths, periods and factors that must be positive at least
+    :math:`2^{-400}` (a ``ValueError`` names the argument otherwise), so that no formula
+    overflows on the way to its value.
 
     Args:
         initial_learning_rate: :math:`\eta_0`, torch's ``lr`` of the optimizer; a finite number
@@ -119,9 +120,10 @@ class MultiStepDecay(LearningRateSchedule):
     torch's closed form (torch's running form, which looks integer steps up in the milestones,
     never applies it).
 
-    Every number is checked when the schedule is built: learning rates, lengths and factors
-    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
-    names the argument otherwise), so that no formula overflows on the way to its value.
+    Every number is checked when the schedule is built: a magnitude of at most
+    :math:`2^{400}`, and lengths, periods and factors that must be positive at least
+    :math:`2^{-400}` (a ``ValueError`` names the argument otherwise), so that no formula
+    overflows on the way to its value.
 
     Args:
         initial_learning_rate: :math:`\eta_0`, torch's ``lr`` of the optimizer; a finite number

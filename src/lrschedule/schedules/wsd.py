@@ -58,9 +58,10 @@ class WarmupStableDecay(LearningRateSchedule):
     cosines, each restarting from :math:`\eta_0`) is not a transformers ``decay_type``; it is the
     decay of transformers' ``get_cosine_with_hard_restarts_schedule_with_warmup``.
 
-    Every number is checked when the schedule is built: learning rates, lengths and factors
-    are 0 or of a magnitude between :math:`2^{-400}` and :math:`2^{400}` (a ``ValueError``
-    names the argument otherwise), so that no formula overflows on the way to its value.
+    Every number is checked when the schedule is built: a magnitude of at most
+    :math:`2^{400}`, and lengths, periods and factors that must be positive at least
+    :math:`2^{-400}` (a ``ValueError`` names the argument otherwise), so that no formula
+    overflows on the way to its value.
 
     Args:
         initial_learning_rate: :math:`\eta_0`, the rate of the stable phase (the optimizer's
