@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
 
 import lrschedule
+from checks import assert_torch_compiles_once
 from lrschedule import CosineDecay, ExponentialDecay, PiecewiseConstantDecay
 from references import CASES, Case
 
@@ -147,19 +147,7 @@ def test_jax_jit_traces_once_and_float64_needs_x64() -> None:
 @pytest.mark.skipif(not _has("torch"), reason="torch is not installed")
 @pytest.mark.parametrize("case", CASES, ids=repr)
 def test_torch_compile_fullgraph_no_recompile(case: Case) -> None:
-    import torch
-    from torch._dynamo.utils import counters
-
-    from lrschedule import _array
-
-    _array._cache.clear()  # a cold start: the first traced call must not fill a cache it guards
-    torch._dynamo.reset()
-    counters.clear()
-    compiled = torch.compile(lambda step: case.schedule(step), fullgraph=True, backend="eager")
-    for t in (0, 1, 7, 10, 11, 100, 1000, 12345):
-        got = compiled(torch.tensor(t))
-        assert math.isclose(float(got), float(case.schedule(t)), rel_tol=1e-6, abs_tol=1e-9)
-    assert counters["stats"]["unique_graphs"] == 1  # one graph: no recompilation across steps
+    assert_torch_compiles_once(case.schedule, case.schedule)
 
 
 @pytest.mark.skipif(not _has("torch"), reason="torch is not installed")

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from mpmath import mpf
 
 import lrschedule
+from checks import assert_torch_compiles_once
 from lrschedule import Cyclic, MultiStepDecay, OneCycle, StepDecay
 
 if TYPE_CHECKING:
@@ -560,15 +561,4 @@ def test_jax_jit() -> None:
 @pytest.mark.skipif(not _has("torch"), reason="torch is not installed")
 @pytest.mark.parametrize("case", CASES, ids=repr)
 def test_torch_compile_fullgraph(case: Case) -> None:
-    import torch
-    from torch._dynamo.utils import counters
-
-    torch._dynamo.reset()
-    compiled = torch.compile(lambda step: case.schedule(step), fullgraph=True, backend="eager")
-    compiled(torch.tensor(0))  # the first call fills lrschedule's dtype cache: one retrace at most
-    compiled(torch.tensor(1))
-    counters.clear()
-    for t in (0, 7, 10, 11, 100, 1000, 12345):
-        got = compiled(torch.tensor(t))
-        assert math.isclose(float(got), float(case.reference(t)), rel_tol=1e-6, abs_tol=1e-9)
-    assert counters["stats"]["unique_graphs"] == 0  # no recompilation across steps
+    assert_torch_compiles_once(case.schedule, case.reference)
