@@ -162,3 +162,41 @@ def test_piecewise_numpy_search_equals_formula(
     zero_d = schedule(np.asarray(steps[:1].reshape(()) if size else np.asarray(3, dtype=dtype)))
     assert isinstance(zero_d, np.ndarray)
     assert zero_d.shape == ()
+
+
+@pytest.mark.skipif(
+    not __import__("importlib.util").util.find_spec("torch"), reason="torch is not installed"
+)
+@pytest.mark.parametrize(
+    "step_dtype",
+    ["int8", "int16", "int32", "int64", "uint8", "float16", "bfloat16", "float32", "float64"],
+)
+@pytest.mark.parametrize(("boundaries", "values"), PIECEWISE_TABLES)
+@pytest.mark.parametrize("dtype", [None, "float64", "float16", "bfloat16"])
+def test_piecewise_torch_search_equals_formula(
+    boundaries: list[float], values: list[float], step_dtype: str, dtype: str | None
+) -> None:
+    """torch CPU tensors are searched (``torch.searchsorted``); the formula's ``where`` chain
+    (which GPUs and torch.compile run) gives the same values, dtypes and shapes."""
+    import torch
+
+    import lrschedule
+    from lrschedule import _array
+
+    schedule = lrschedule.PiecewiseConstantDecay(
+        boundaries, [v * 1.001 for v in values], dtype=dtype
+    )
+    torch_dtype = getattr(torch, step_dtype)
+    info = torch.finfo(torch_dtype) if torch_dtype.is_floating_point else torch.iinfo(torch_dtype)
+    special = [info.min, info.max, 0, 1, 2, 3, 7, 8, 100, 127, 1000, 1001, 5000, 10_000]
+    if torch_dtype.is_floating_point:
+        special += [-math.inf, math.inf, math.nan, 2.5, 2.4, -0.0, 1e300]
+    steps = torch.tensor(special, dtype=torch.float64).clamp(info.min, info.max)
+    steps = torch.where(torch.isnan(torch.tensor(special, dtype=torch.float64)), math.nan, steps)
+    steps = steps.to(torch_dtype)
+    for shaped in (steps, steps[3], steps.reshape(1, -1)):
+        searched = schedule(shaped)
+        formula = _array.evaluate(schedule._evaluate, shaped, schedule.dtype)  # the where chain
+        assert searched.dtype == formula.dtype
+        assert searched.shape == formula.shape
+        torch.testing.assert_close(searched, formula, rtol=0, atol=0, equal_nan=True)

@@ -319,9 +319,11 @@ def _evaluate_array(formula: Formula, step: Any, dtype: str | None, table: Table
     if not xp.isdtype(step.dtype, ("integral", "real floating")):
         raise _bad_step(step, f"an array of dtype {step.dtype}")
     compute, result = _dtypes(xp, device, dtype)
-    module = np if isinstance(step, np.ndarray) else None
-    if table is not None and module is np:
-        return _search_numpy(table, step, result)
+    if table is not None:
+        if isinstance(step, np.ndarray):
+            return _search_numpy(table, step, result)
+        if _searchable_torch(step):
+            return _search_torch(xp, table, step, compute, result)
     fx = _formula_namespace(xp, step)
     if isinstance(step, np.ndarray) and step.size > 2 * CHUNK:
         return _evaluate_numpy_chunks(formula, fx, step, compute, result)
@@ -425,6 +427,43 @@ def _search_numpy(table: Table, step: Any, result: Any) -> Any:
         part = slice(start, start + CHUNK)
         lookup.take(np.searchsorted(search, flat[part]), out=out[part])
     return out.reshape(step.shape)
+
+
+_TORCH_SEARCHABLE = ("int8", "int16", "int32", "int64", "uint8", "float16", "bfloat16", "float32")
+
+
+def _searchable_torch(step: Any) -> bool:
+    """Whether ``step`` is a torch CPU tensor, outside torch.compile, that
+    :func:`_search_torch` can search (the formula otherwise: on a GPU it needs no table on the
+    device, so no host-to-device copy, and inductor fuses its ``where`` chain into one kernel)."""
+    torch = sys.modules.get("torch")
+    return (
+        torch is not None
+        and isinstance(step, torch.Tensor)
+        and step.device.type == "cpu"
+        and (step.dtype == torch.float64 or str(step.dtype)[6:] in _TORCH_SEARCHABLE)
+        and not torch.compiler.is_compiling()
+    )
+
+
+def _search_torch(xp: Any, table: Table, step: Any, compute: Any, result: Any) -> Any:
+    """``table`` at a torch CPU tensor of steps: :func:`torch.searchsorted` on the steps as
+    given, as :func:`_search_numpy` does, then a lookup."""
+    import torch
+
+    integral = not step.is_floating_point()
+    search, lookup = _torch_tables(xp, table, integral, compute, result)
+    return lookup[torch.searchsorted(search, step)]
+
+
+@functools.lru_cache(maxsize=256)
+def _torch_tables(xp: Any, table: Table, integral: bool, compute: Any, result: Any) -> Any:
+    """The search and lookup tensors of ``table`` for :func:`_search_torch` (CPU tensors)."""
+    search, lookup = _numpy_tables(table, integral, "float64")
+    values = xp.asarray(lookup, dtype=compute)
+    if str(result)[6:] in _HALF and compute == xp.float64:
+        values = _to_half(xp, values, result, xp.float32)
+    return xp.asarray(search), xp.astype(values, result)
 
 
 @functools.lru_cache(maxsize=256)
