@@ -235,7 +235,38 @@ def evaluate(formula: Formula, step: Any, dtype: str | None, table: Table | None
         return scalar(scalar_value(formula, step))
     if isinstance(step, np.generic):
         raise _bad_step(step, f"a NumPy scalar of dtype {step.dtype}")
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(step, torch.Tensor):
+        return _evaluate_torch(torch, formula, step, dtype, table)
     return _evaluate_array(formula, step, dtype, table)
+
+
+def _evaluate_torch(torch: Any, formula: Formula, step: Any, dtype: str | None, table: Any) -> Any:
+    """:func:`_evaluate_array` for a torch tensor, with torch's own calls where array-api-compat's
+    cost microseconds (a 0-d call is a few torch ops: each one counts)."""
+    # an import, not a module-level cache: torch.compile guards on globals that a first call
+    # changes, and would compile again on the second call
+    import array_api_compat.torch as xp
+
+    if step.is_complex() or step.dtype == torch.bool:
+        raise _bad_step(step, f"an array of dtype {step.dtype}")
+    compiling = torch.compiler.is_compiling()
+    key = (step.device, torch.get_default_dtype(), dtype)
+    dtypes = None if compiling else _torch_cache.get(key)
+    if dtypes is None:
+        dtypes = _dtypes(xp, step.device, dtype)
+        if not compiling:
+            _torch_cache[key] = dtypes
+    compute, result = dtypes
+    if table is not None and not compiling and _searchable_torch(step):
+        return _search_torch(xp, table, step, compute, result)
+    value = formula(xp, torch.clamp(step.to(compute), min=0.0))  # cast first: no wrap-around
+    if dtype in _HALF and compute == torch.float64:
+        return _to_half(xp, value, result, torch.float32)
+    return value.to(result)
+
+
+_torch_cache: dict[tuple[Any, Any, str | None], tuple[Any, Any]] = {}
 
 
 def _numpy_scalar(dtype: str | None) -> type[np.floating[Any]]:
@@ -252,16 +283,8 @@ def _numpy_scalar(dtype: str | None) -> type[np.floating[Any]]:
 def _namespace_and_device(step: Any) -> tuple[Any, Any]:
     """The step's array API namespace and device; a ``TypeError`` for anything else.
 
-    torch tensors are recognised directly (without importing torch), which keeps the call
-    traceable by ``torch.compile(fullgraph=True)`` and saves microseconds per eager call.
+    (torch tensors do not come here: :func:`_evaluate_torch`.)
     """
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(step, torch.Tensor):
-        # an import, not a module-level cache: torch.compile guards on globals that a first call
-        # changes, and would compile again on the second call
-        import array_api_compat.torch
-
-        return array_api_compat.torch, step.device
     import array_api_compat
 
     if step is None or not array_api_compat.is_array_api_obj(step):
@@ -319,17 +342,14 @@ def _evaluate_array(formula: Formula, step: Any, dtype: str | None, table: Table
     if not xp.isdtype(step.dtype, ("integral", "real floating")):
         raise _bad_step(step, f"an array of dtype {step.dtype}")
     compute, result = _dtypes(xp, device, dtype)
-    if table is not None:
-        if isinstance(step, np.ndarray):
-            return _search_numpy(table, step, result)
-        if _searchable_torch(step):
-            return _search_torch(xp, table, step, compute, result)
+    if table is not None and isinstance(step, np.ndarray):
+        return _search_numpy(table, step, result)
     fx = _formula_namespace(xp, step)
     if isinstance(step, np.ndarray) and step.size > 2 * CHUNK:
         return _evaluate_numpy_chunks(formula, fx, step, compute, result)
     value = formula(fx, _compute_step(xp, step, compute))
     if dtype in _HALF and _double_rounding(xp) and compute == getattr(xp, "float64", None):
-        return _to_half(xp, value, result, xp.float32)
+        return _to_half(xp, value, result, xp.float32)  # JAX; torch: _evaluate_torch
     return xp.astype(value, result, copy=False)
 
 
@@ -429,21 +449,16 @@ def _search_numpy(table: Table, step: Any, result: Any) -> Any:
     return out.reshape(step.shape)
 
 
-_TORCH_SEARCHABLE = ("int8", "int16", "int32", "int64", "uint8", "float16", "bfloat16", "float32")
+_TORCH_SEARCHABLE = (
+    "int8", "int16", "int32", "int64", "uint8", "float16", "bfloat16", "float32", "float64"
+)  # fmt: skip
 
 
 def _searchable_torch(step: Any) -> bool:
-    """Whether ``step`` is a torch CPU tensor, outside torch.compile, that
-    :func:`_search_torch` can search (the formula otherwise: on a GPU it needs no table on the
+    """Whether :func:`_search_torch` can search the torch tensor ``step``: on the CPU, of a dtype
+    ``torch.searchsorted`` takes (elsewhere the formula: on a GPU it needs no table on the
     device, so no host-to-device copy, and inductor fuses its ``where`` chain into one kernel)."""
-    torch = sys.modules.get("torch")
-    return (
-        torch is not None
-        and isinstance(step, torch.Tensor)
-        and step.device.type == "cpu"
-        and (step.dtype == torch.float64 or str(step.dtype)[6:] in _TORCH_SEARCHABLE)
-        and not torch.compiler.is_compiling()
-    )
+    return step.device.type == "cpu" and str(step.dtype)[6:] in _TORCH_SEARCHABLE
 
 
 def _search_torch(xp: Any, table: Table, step: Any, compute: Any, result: Any) -> Any:

@@ -91,15 +91,10 @@ class CosineDecay(LearningRateSchedule):
             exponent=float(_validate.non_negative("exponent", self.exponent)),
             dtype_from=dtype,
         )
-        # derived once, not a hyperparameter: not in the config, ==, hash or repr
-        object.__setattr__(self, "_quarter_turns_per_step", 0.5 * math.pi / self.decay_steps)
-
-    _quarter_turns_per_step: float = field(init=False, repr=False, compare=False)
 
     def _cosine(self, xp: Any, remaining: Any) -> Any:
         """The decay's factor (1 to ``alpha``) with ``remaining`` of its steps to go."""
-        half = xp.sin(self._quarter_turns_per_step * remaining)
-        cosine = half * half  # see _half_cosine
+        cosine = _half_cosine(xp, remaining, self.decay_steps)
         if self.exponent != 1.0:
             cosine = xp.pow(cosine, self.exponent)
         if self.alpha != 0.0:
