@@ -402,8 +402,8 @@ def _extreme(schedule: LearningRateSchedule) -> bool:
 
 
 KNOWN_BUGS: dict[str, Callable[[LearningRateSchedule, list[str]], bool]] = {
-    # CosineDecay's and CosineDecayRestarts' alpha and t_mul are not bounded like the other
-    # numbers: a huge alpha cancels or overflows (cosine.py, see test_extreme_magnitudes)
+    # CosineDecay's and CosineDecayRestarts' alpha, t_mul and warmup_steps are not bounded like
+    # the other numbers (cosine.py; see test_bug_cosine_extreme_magnitudes)
     "cosine-extreme-magnitudes": lambda s, p: any(
         type(part).__name__ in ("CosineDecay", "CosineDecayRestarts") and _extreme(part)
         for part in _schedules_in(s)
@@ -946,6 +946,54 @@ def test_growth_overflows_to_inf_at_the_right_step() -> None:
                 expected = math.copysign(expected, rate)
                 for value in (schedule(t), schedule(np.asarray([t]))[0]):
                     assert value == pytest.approx(expected, rel=1e-12), (rate, t)
+
+
+COSINE_BUG = pytest.mark.xfail(strict=True, reason="bug: cosine.py takes unbounded magnitudes")
+
+
+@pytest.mark.parametrize(
+    ("make", "step", "bounds"),
+    [
+        pytest.param(
+            lambda: L.CosineDecayRestarts(0.1, 10, t_mul=1e300),
+            2**31 - 1,
+            (0.0, 0.1),
+            id="SGDR-t_mul",
+            marks=COSINE_BUG,
+        ),
+        pytest.param(
+            lambda: L.CosineDecay(0.1, 10, warmup_target=1.0, warmup_steps=1e-300),
+            2**63 - 1,
+            (0.0, 1.0),
+            id="Cosine-warmup_steps",
+            marks=COSINE_BUG,
+        ),
+        pytest.param(
+            lambda: L.CosineDecay(TOP, 10, alpha=1e300),
+            5,
+            None,
+            id="Cosine-alpha-overflow",
+            marks=COSINE_BUG,
+        ),
+    ],
+)
+def test_bug_cosine_extreme_magnitudes(
+    make: Callable[[], LearningRateSchedule], step: int, bounds: tuple[float, float] | None
+) -> None:
+    """CosineDecay's and CosineDecayRestarts' ``alpha``, ``t_mul`` and ``warmup_steps`` are not
+    bounded like the other numbers (``_validate``): a huge ``t_mul`` gives NaN, a subnormal
+    ``warmup_steps`` overflows ``step / W`` (a NumPy warning), ``alpha`` times a huge rate
+    overflows where the fuzz contract expects a finite value. Fix (cosine.py): check them with
+    ``_validate.at_most_largest`` / ``bounded`` / ``length`` (refused: ``bounds`` None)."""
+    if bounds is None:
+        with pytest.raises(ValueError, match="Argument `"):
+            make()
+        return
+    schedule = make()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for value in (schedule(step), schedule(np.asarray([step]))[0]):
+            assert bounds[0] <= value <= bounds[1]
 
 
 @pytest.mark.xfail(strict=True, reason="bug: CosineDecayRestarts 0 * m_mul ** i overflow = NaN")
