@@ -383,7 +383,21 @@ def may_overflow(schedule: LearningRateSchedule) -> bool:
             # a bound on what the formulas' products of hyperparameters may reach
             if math.prod(max(1.0, abs(v)) for v in _numbers_in(part)) > top / 2:
                 return True
+            if _wide_values_beyond(part, top / 2):  # e.g. a rate divided by a tiny factor
+                return True
     return False
+
+
+def _wide_values_beyond(schedule: LearningRateSchedule, top: float) -> bool:
+    """Whether the schedule's float64 values at the probe steps reach ``top`` in magnitude."""
+    try:
+        wide = type(schedule).from_config({**schedule.get_config(), "dtype": "float64"})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values = np.concatenate([wide(INT_STEPS), wide(FLOAT_STEPS)])
+    except Exception:  # a problem of its own: the probe reports it
+        return False
+    return bool(np.any(np.abs(values) >= top))
 
 
 def _overflow_only(problems: list[str]) -> bool:
@@ -1055,6 +1069,20 @@ def test_bug_exponential_staircase_ceiling() -> None:
         # 2**2000 * TINY is beyond TOP: the ceiling (end / lr0 is beyond the float range)
         assert schedule(2000) == pytest.approx(TOP, rel=1e-12)
         assert schedule(np.asarray([2000]))[0] == pytest.approx(TOP, rel=1e-12)
+
+
+def test_exponential_decay_rate_one_is_constant() -> None:
+    """``decay_rate=1`` is constant, ``end_learning_rate`` a ceiling as in the smooth form
+    (regression: the staircase ceiling divided by ``log(1)``, ZeroDivisionError, and +inf gave
+    ``inf * log(1)`` = NaN)."""
+    for staircase in (True, False):
+        for end, expected in ((None, 0.1), (0.05, 0.05), (0.5, 0.1)):
+            schedule = L.ExponentialDecay(0.1, 1, 1.0, staircase=staircase, end_learning_rate=end)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                for step in (0, 7, 10**6, math.inf):
+                    assert schedule(step) == expected, (staircase, end, step)
+                    assert schedule(np.asarray([step]))[0] == expected, (staircase, end, step)
 
 
 def test_bug_int_beyond_2_63_does_not_load_back() -> None:

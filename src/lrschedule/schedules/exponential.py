@@ -149,6 +149,9 @@ class ExponentialDecay(LearningRateSchedule):
         if self.transition_begin:
             step = xp.clip(step - self.transition_begin, min=0.0)
         lr0, end = self.initial_learning_rate, self.end_learning_rate
+        if self.decay_rate == 1.0:  # constant (not inf * log(1) = NaN at +inf); end a ceiling
+            value = xp.where(step == step, lr0, step)
+            return value if end is None else xp.clip(value, max=end)
         if self.staircase:  # whole powers: pow is exact where exp(k * log r) is not
             periods = xp.floor(step / self.decay_steps)
             if end is None:

@@ -39,7 +39,8 @@ class InverseSqrt(LearningRateSchedule):
     Args:
         initial_learning_rate: :math:`\eta_0`, the peak rate (the optimizer's ``lr`` in
             transformers), a finite number.
-        warmup_steps: :math:`W \ge 0` (transformers' ``num_warmup_steps``).
+        warmup_steps: :math:`W \ge 0` (transformers' ``num_warmup_steps``): 0, or at least
+            :math:`2^{-400}` (it is the default timescale).
         timescale: :math:`\tau > 0`, or ``None`` for transformers' default:
             ``warmup_steps``, or 10000 when ``warmup_steps`` is 0.
         dtype: the result dtype; see :class:`~lrschedule.ExponentialDecay`.
@@ -63,7 +64,7 @@ class InverseSqrt(LearningRateSchedule):
         timescale = self.timescale
         self._set(
             initial_learning_rate=rate,
-            warmup_steps=_validate.non_negative("warmup_steps", self.warmup_steps),
+            warmup_steps=_validate.length("warmup_steps", self.warmup_steps),
             timescale=None if timescale is None else _validate.positive("timescale", timescale),
             dtype_from=dtype,
         )
