@@ -7,6 +7,7 @@ the composite's own ``dtype``; when it is not given, the parts' common dtype if 
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,15 +74,26 @@ class Warmup(LearningRateSchedule):
             )[0],
             dtype_from=_common_dtype((schedule,)),
         )
+        # derived once, not a hyperparameter: not in the config, ==, hash or repr
+        peak = float(schedule._evaluate(_array.python_math, 0.0))  # where the warmup ends
+        object.__setattr__(self, "_peak", peak)
+
+    _peak: float = field(init=False, repr=False, compare=False)
+
+    def _warmup(self, step: Any) -> Any:
+        start = self.initial_learning_rate
+        return start + (self._peak - start) * (step / self.warmup_steps)
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
-        after = self.schedule._evaluate(xp, xp.clip(step - self.warmup_steps, min=0.0))
-        if self.warmup_steps == 0:
+        warmup_steps = self.warmup_steps
+        if type(step) is float and warmup_steps != 0:  # a Python float: only its phase
+            if step < warmup_steps:
+                return self._warmup(step)
+            return self.schedule._evaluate(xp, step - warmup_steps)
+        after = self.schedule._evaluate(xp, xp.clip(step - warmup_steps, min=0.0))
+        if warmup_steps == 0:
             return after
-        start = self.initial_learning_rate
-        peak = float(self.schedule._evaluate(_array.python_math, 0.0))  # a hyperparameter
-        warmup = start + (peak - start) * (step / self.warmup_steps)
-        return xp.where(step < self.warmup_steps, warmup, after)
+        return xp.where(step < warmup_steps, self._warmup(step), after)
 
 
 @_register_builtin
@@ -132,6 +144,10 @@ class Sequential(LearningRateSchedule):
         self._set(schedules=schedules, boundaries=boundaries, dtype_from=_common_dtype(schedules))
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
+        if type(step) is float:  # a Python float: only the schedule it is in (NaN: the last)
+            i = bisect.bisect_right(self.boundaries, step)
+            offset = self.boundaries[i - 1] if i else 0.0
+            return self.schedules[i]._evaluate(xp, step - offset)
         result = self.schedules[0]._evaluate(xp, step)
         for boundary, schedule in zip(self.boundaries, self.schedules[1:], strict=True):
             value = schedule._evaluate(xp, xp.clip(step - boundary, min=0.0))
