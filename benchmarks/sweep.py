@@ -1245,11 +1245,12 @@ def render(results: dict[str, Any], assets: Path) -> str:
                         continue
                     if backend == "keras":
                         k = s["medians"].get("keras")
-                        row.append(
-                            f"{_ms(s['ours'])} / {_ms(k)} ms ({k / s['ours']:.1f}x faster)"
-                            if k
-                            else _ms(s["ours"])
-                        )
+                        if k:
+                            r = k / s["ours"]
+                            who = f"lrschedule {r:.1f}x" if r >= 1 else f"Keras {1 / r:.1f}x"
+                            row.append(f"{_ms(s['ours'])} / {_ms(k)} ms ({who} faster)")
+                        else:
+                            row.append(_ms(s["ours"]))
                     elif "ratio" in s:
                         extra = (
                             f"; optax {_ms(s['medians']['optax'])}"
