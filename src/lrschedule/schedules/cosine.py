@@ -15,6 +15,7 @@ from typing import Any
 from lrschedule import _validate
 from lrschedule.registry import _register_builtin
 from lrschedule.schedule import OMIT_AT_DEFAULT, LearningRateSchedule
+from lrschedule.schedules.exponential import _grow_pow
 
 __all__ = ["CosineDecay", "CosineDecayRestarts"]
 
@@ -85,9 +86,9 @@ class CosineDecay(LearningRateSchedule):
         self._set(
             initial_learning_rate=rate,
             decay_steps=_validate.positive("decay_steps", self.decay_steps),
-            alpha=float(_validate.finite("alpha", self.alpha)),
+            alpha=float(_validate.at_most_largest("alpha", self.alpha)),
             warmup_target=None if target is None else _validate.rate("warmup_target", target)[0],
-            warmup_steps=_validate.non_negative("warmup_steps", self.warmup_steps),
+            warmup_steps=_validate.length("warmup_steps", self.warmup_steps),
             exponent=float(_validate.non_negative("exponent", self.exponent)),
             dtype_from=dtype,
         )
@@ -165,7 +166,7 @@ class CosineDecayRestarts(LearningRateSchedule):
 
     def __post_init__(self) -> None:
         rate, dtype = _validate.rate("initial_learning_rate", self.initial_learning_rate)
-        t_mul = float(_validate.finite("t_mul", self.t_mul))
+        t_mul = float(_validate.at_most_largest("t_mul", self.t_mul))
         if not t_mul >= 1.0:
             raise ValueError(f"Argument `t_mul` must be >= 1. Received: t_mul={self.t_mul!r}")
         self._set(
@@ -173,7 +174,7 @@ class CosineDecayRestarts(LearningRateSchedule):
             first_decay_steps=_validate.positive("first_decay_steps", self.first_decay_steps),
             t_mul=t_mul,
             m_mul=float(_validate.non_negative("m_mul", self.m_mul)),
-            alpha=float(_validate.finite("alpha", self.alpha)),
+            alpha=float(_validate.at_most_largest("alpha", self.alpha)),
             dtype_from=dtype,
         )
         # derived once, not hyperparameters: not in the config, ==, hash or repr
@@ -241,11 +242,15 @@ class CosineDecayRestarts(LearningRateSchedule):
                     i = xp.where(late, i + 1.0, xp.where(early, i - 1.0, i))
         half = xp.sin(_QUARTER_TURN * ((length - (step - start)) / length))  # _half_cosine
         cosine = half * half
-        if self.m_mul != 1.0:
+        lr, alpha = self.initial_learning_rate, self.alpha
+        if self.m_mul > 1.0:  # growth: the peak lr m^i in finite factors, inf where it overflows
+            peak = _grow_pow(xp, lr * (1.0 - alpha), self.m_mul, i)
+            value = xp.where(cosine == 0.0, 0.0, peak * cosine)  # never 0 * inf
+            return value if alpha == 0.0 else value + lr * alpha
+        if fading:
             fade = xp.pow(self.m_mul, i)
-            if fading:
-                fade = (0.0 if infinite else fade) if scalar else xp.where(infinite, 0.0, fade)
+            fade = (0.0 if infinite else fade) if scalar else xp.where(infinite, 0.0, fade)
             cosine = fade * cosine
-        if self.alpha == 0.0:
-            return self.initial_learning_rate * cosine
-        return self.initial_learning_rate * ((1.0 - self.alpha) * cosine + self.alpha)
+        if alpha == 0.0:
+            return lr * cosine
+        return lr * ((1.0 - alpha) * cosine + alpha)
