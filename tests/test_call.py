@@ -214,3 +214,27 @@ def test_staircase_powers_are_exact() -> None:
     np.testing.assert_array_equal(
         growth(np.asarray([0, 3, 9, 10, 10**12])), [1, 8, 512, 1000, 1000]
     )
+
+
+@pytest.mark.skipif(not _has("torch"), reason="torch is not installed")
+@pytest.mark.parametrize("dtype", [None, "float64", "bfloat16"])
+def test_torch_cpu_chunks_equal_one_pass(
+    dtype: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large torch CPU tensors are evaluated in chunks: the same values, dtype and shape as one
+    pass over the whole tensor."""
+    import torch
+
+    from lrschedule import _array
+
+    steps = torch.arange(5 * (3 * _array.TORCH_CHUNK // 5 + 11), dtype=torch.int32)
+    steps = steps.reshape(-1, 5) * 7 - 50
+    for case in CASES:
+        schedule = type(case.schedule).from_config({**case.schedule.get_config(), "dtype": dtype})
+        chunked = schedule(steps)
+        with monkeypatch.context() as patch:
+            patch.setattr(_array, "TORCH_CHUNK", 10**9)
+            whole = schedule(steps)
+        assert chunked.dtype == whole.dtype
+        assert chunked.shape == steps.shape
+        torch.testing.assert_close(chunked, whole, rtol=0, atol=0, equal_nan=True, msg=case.id)
