@@ -418,18 +418,30 @@ def _evaluate_numpy_chunks(formula: Formula, xp: Any, step: Any, compute: Any, r
     out = np.empty(flat.shape, dtype=result)
     for start in range(0, flat.size, CHUNK):
         part = flat[start : start + CHUNK]
-        out[start : start + CHUNK] = formula(xp, np.maximum(part, 0.0, dtype=compute))
+        out[start : start + CHUNK] = formula(xp, _numpy_step(part, compute))
     return out.reshape(step.shape)
+
+
+def _numpy_step(step: Any, compute: Any) -> Any:
+    """A NumPy step array in the compute dtype (a new array), below zero replaced by 0 and NaN
+    kept: a plain cast, and a clamp in place only where it can change something. An integer
+    array's minimum (read on the host: NumPy's arrays are there) and a cast cost half of one ufunc
+    that casts and clamps (``np.maximum(step, 0.0, dtype=...)``), measured."""
+    value = step.astype(compute)
+    kind = step.dtype.kind
+    if kind == "f" or (kind == "i" and step.size and step.min() < 0):
+        np.maximum(value, 0.0, out=value)
+    return value
 
 
 def _compute_step(xp: Any, step: Any, compute: Any) -> Any:
     """The step in the compute dtype, below zero replaced by 0 (NaN stays NaN).
 
-    The cast comes first, so unsigned and narrow integer steps cannot wrap around. NumPy and CuPy
-    do both in one pass (a ufunc with ``dtype=``), the slowest part of a large vectorized call.
+    The cast comes first, so unsigned and narrow integer steps cannot wrap around. CuPy does both
+    in one pass (a ufunc with ``dtype=``).
     """
     if isinstance(step, np.ndarray):
-        return np.maximum(step, 0.0, dtype=compute)
+        return _numpy_step(step, compute)
     cupy = sys.modules.get("cupy")
     if cupy is not None and isinstance(step, cupy.ndarray):
         return cupy.maximum(step, 0.0, dtype=compute)
