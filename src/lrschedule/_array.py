@@ -315,12 +315,20 @@ in the CPU cache, which makes a 10**7-step call about 1.3x faster than whole-arr
 class _UfuncClip:
     """A namespace whose ``clip`` is two ufuncs (``maximum``, ``minimum``): array-api-compat's
     generic ``clip`` for CuPy assigns through a boolean mask, which reads the mask's count on the
-    host (a stream sync), and it is the slowest way to clip on NumPy. Everything else is ``xp``'s."""
+    host (a stream sync), and it is the slowest way to clip on NumPy. ``pow(2.0, x)`` is
+    ``exp2(x)``, 6x faster than a general power. Everything else is ``xp``'s."""
 
     def __init__(self, xp: Any, module: Any) -> None:
         self._xp = xp
         self._maximum = module.maximum
         self._minimum = module.minimum
+        self._exp2 = module.exp2
+        self._pow = xp.pow
+
+    def pow(self, x1: Any, x2: Any, /) -> Any:
+        if type(x1) is float and x1 == 2.0:
+            return self._exp2(x2)
+        return self._pow(x1, x2)
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._xp, name)

@@ -232,14 +232,13 @@ class CosineDecayRestarts(LearningRateSchedule):
                 elif offset < 0.0:
                     length = length / t_mul
                     start, i = start - length, i - 1.0
-            else:
-                late = offset >= length
-                early = offset < 0.0
-                shorter = xp.where(early, length / t_mul, length)
-                start = start + xp.where(late, length, xp.where(early, -shorter, 0.0))
-                length = xp.where(late, xp.where(late, length, 0.0) * t_mul, shorter)
+            else:  # in arithmetic on 0/1 flags: cheaper than where, and no branch overflows
+                late = xp.astype(offset >= length, step.dtype)
+                early = xp.astype(offset < 0.0, step.dtype)
+                start = start + late * length - early * (length / t_mul)
+                length = length * (1.0 + late * (t_mul - 1.0)) / (1.0 + early * (t_mul - 1.0))
                 if self.m_mul != 1.0:
-                    i = xp.where(late, i + 1.0, xp.where(early, i - 1.0, i))
+                    i = i + late - early
         half = xp.sin(_QUARTER_TURN * ((length - (step - start)) / length))  # _half_cosine
         cosine = half * half
         lr, alpha = self.initial_learning_rate, self.alpha
