@@ -240,3 +240,30 @@ def test_torch_cpu_chunks_equal_one_pass(
         assert chunked.dtype == whole.dtype
         assert chunked.shape == steps.shape
         torch.testing.assert_close(chunked, whole, rtol=0, atol=0, equal_nan=True, msg=case.id)
+
+
+@pytest.mark.skipif(not _has("torch"), reason="torch is not installed")
+@pytest.mark.parametrize("dtype", [None, "float32", "float64", "bfloat16", "float16"])
+def test_torch_cpu_scalar_equals_python_scalar(dtype: str | None) -> None:
+    """A 0-d torch CPU step takes the Python float path: the value of ``schedule(int)``,
+    rounded once to the tensor's dtype, in a 0-d tensor."""
+    import torch
+
+    for case in CASES:
+        schedule = type(case.schedule).from_config({**case.schedule.get_config(), "dtype": dtype})
+        for t in (0, 1, 999, 1000, 12345, 2**31 - 1):
+            got = schedule(torch.tensor(t))
+            assert got.shape == ()
+            assert got.dtype == (getattr(torch, dtype) if dtype else torch.get_default_dtype())
+            exact = float(
+                schedule.__class__.from_config({**schedule.get_config(), "dtype": "float64"})(t)
+            )
+            expected = torch.tensor(exact, dtype=torch.float64)
+            if dtype in ("bfloat16", "float16"):  # correctly rounded from float64 (NumPy's cast)
+                want = float(np.asarray(exact).astype(np.float16)) if dtype == "float16" else None
+                if want is not None:
+                    assert float(got) == want or (math.isnan(want) and math.isnan(float(got)))
+                continue
+            assert torch.equal(got, expected.to(got.dtype)) or (
+                math.isnan(exact) and math.isnan(float(got))
+            ), (case.id, t)

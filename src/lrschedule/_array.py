@@ -258,9 +258,15 @@ def _evaluate_torch(torch: Any, formula: Formula, step: Any, dtype: str | None, 
         if not compiling:
             _torch_cache[key] = dtypes
     compute, result = dtypes
+    half = dtype in _HALF and compute == torch.float64
+    if not compiling and step.ndim == 0 and step.device.type == "cpu" and _plain(torch, step):
+        # One CPU value: the Python float path and one tensor (a few torch ops cost more).
+        value = scalar_value(formula, step.item())
+        if half:  # torch rounds a Python float to half precision through float32 too
+            return _to_half(xp, torch.tensor(value, dtype=compute), result, torch.float32)
+        return torch.tensor(value, dtype=result)
     if table is not None and not compiling and _searchable_torch(step):
         return _search_torch(xp, table, step, compute, result)
-    half = dtype in _HALF and compute == torch.float64
 
     def run(part: Any) -> Any:
         value = formula(xp, torch.clamp(part.to(compute), min=0.0))  # cast first: no wrap-around
@@ -282,6 +288,16 @@ TORCH_CHUNK = 65_536
 
 
 _torch_cache: dict[tuple[Any, Any, str | None], tuple[Any, Any]] = {}
+
+
+def _plain(torch: Any, step: Any) -> bool:
+    """Whether ``step`` is a plain tensor, whose value may be read: not one that autograd or
+    ``torch.func`` (vmap, grad) tracks."""
+    if step.requires_grad:
+        return False
+    functorch = getattr(torch._C, "_functorch", None)
+    wrapped = getattr(functorch, "is_functorch_wrapped_tensor", None)
+    return wrapped is None or not wrapped(step)
 
 
 def _numpy_scalar(dtype: str | None) -> type[np.floating[Any]]:
