@@ -179,19 +179,16 @@ class CosineDecayRestarts(LearningRateSchedule):
         )
         # derived once, not hyperparameters: not in the config, ==, hash or repr
         t0 = self.first_decay_steps
-        derived = {
-            "_log1p_scale": (t_mul - 1.0) / t0,
-            "_log_t_mul": math.log(t_mul),
-            "_start_scale": t0 / (t_mul - 1.0) if t_mul != 1.0 else math.inf,
-            "_whole": float(t0).is_integer() and t_mul.is_integer(),
-        }
-        for key, value in derived.items():
-            object.__setattr__(self, key, value)
+        periods = (
+            (t_mul - 1.0) / t0,  # log1p(step * this) / log(t_mul) is the period
+            math.log(t_mul),
+            t0 / (t_mul - 1.0) if t_mul != 1.0 else math.inf,  # S_i = (t_mul^i - 1) * this
+            float(t0).is_integer() and t_mul.is_integer(),  # every S_i is a whole number
+        )
+        object.__setattr__(self, "_periods", periods)
 
-    _log1p_scale: float = field(init=False, repr=False, compare=False)
-    _log_t_mul: float = field(init=False, repr=False, compare=False)
-    _start_scale: float = field(init=False, repr=False, compare=False)
-    _whole: bool = field(init=False, repr=False, compare=False)
+    _periods: tuple[float, float, float, bool] = field(init=False, repr=False, compare=False)
+    """Constants of the period arithmetic (one tuple: one attribute read per call)."""
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
         t0, t_mul = self.first_decay_steps, self.t_mul
@@ -219,10 +216,11 @@ class CosineDecayRestarts(LearningRateSchedule):
             # when T_0 and m are whole: S_i is rounded, S_i + L_i = S_(i+1), S_i - L_i / m =
             # S_(i-1)). The corrections add only where they apply: nothing overflows near the
             # float maximum.
-            i = xp.floor(xp.log1p(step * self._log1p_scale) / self._log_t_mul)
+            log1p_scale, log_t_mul, start_scale, whole = self._periods
+            i = xp.floor(xp.log1p(step * log1p_scale) / log_t_mul)
             power = xp.pow(t_mul, i)
-            start = (power - 1.0) * self._start_scale
-            if self._whole:
+            start = (power - 1.0) * start_scale
+            if whole:
                 start = xp.round(start)  # pow may be an ulp off; the exact S_i is a whole number
             length = t0 * power
             offset = step - start
