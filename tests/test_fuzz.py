@@ -406,15 +406,6 @@ def _overflow_only(problems: list[str]) -> bool:
 
 # -- known bugs (each with an xfail(strict=True) regression test below) -------------------------
 
-EXTREME = 2.0**400
-"""The bound on magnitudes that constructors enforce (``_validate.LARGEST``; positive lengths
-and factors are at least ``_validate.SMALLEST``, its reciprocal)."""
-
-
-def _extreme(schedule: LearningRateSchedule) -> bool:
-    return any(v != 0 and not 1 / EXTREME <= abs(v) <= EXTREME for v in _numbers_in(schedule))
-
-
 KNOWN_BUGS: dict[str, Callable[[LearningRateSchedule, list[str]], bool]] = {}
 
 
@@ -972,11 +963,11 @@ def test_growth_overflows_to_inf_at_the_right_step() -> None:
 def test_bug_cosine_extreme_magnitudes(
     make: Callable[[], LearningRateSchedule], step: int, bounds: tuple[float, float] | None
 ) -> None:
-    """CosineDecay's and CosineDecayRestarts' ``alpha``, ``t_mul`` and ``warmup_steps`` are not
-    bounded like the other numbers (``_validate``): a huge ``t_mul`` gives NaN, a subnormal
-    ``warmup_steps`` overflows ``step / W`` (a NumPy warning), ``alpha`` times a huge rate
-    overflows where the fuzz contract expects a finite value. Fix (cosine.py): check them with
-    ``_validate.at_most_largest`` / ``bounded`` / ``length`` (refused: ``bounds`` None)."""
+    """CosineDecay's and CosineDecayRestarts' ``alpha``, ``t_mul`` and ``warmup_steps`` are
+    bounded like the other numbers (``_validate``; refused where ``bounds`` is None). Regression:
+    a huge ``t_mul`` gave NaN, a subnormal ``warmup_steps`` overflowed ``step / W`` (a NumPy
+    warning), ``alpha`` times a huge rate overflowed where the fuzz contract expects a finite
+    value."""
     if bounds is None:
         with pytest.raises(ValueError, match="Argument `"):
             make()
@@ -990,9 +981,8 @@ def test_bug_cosine_extreme_magnitudes(
 
 def test_bug_sgdr_zero_times_growth() -> None:
     """CosineDecayRestarts with ``m_mul > 1`` grows without bound; with a zero rate its value is
-    0 everywhere, but ``m_mul ** i`` overflows at large steps and 0 * inf = NaN (a NumPy
-    warning too). Fix (cosine.py): a zero rate is a constant; multiply the cosine into the growth
-    only where it is not 0, as Cyclic does (``Cyclic._grown``)."""
+    0 everywhere (regression: ``m_mul ** i`` overflowed at large steps, and 0 * inf = NaN with a
+    NumPy warning)."""
     schedule = L.CosineDecayRestarts(0.0, 1, m_mul=78151.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
