@@ -503,28 +503,7 @@ def test_largest_step_of_each_dtype(backend: Backend, edge: Edge) -> None:
         _check_at(backend, edge, dtype, steps, _call(backend, edge.schedule, steps, dtype))
 
 
-FLOAT_MAX_BUG = (
-    "bug: at steps near the float maximum, intermediates overflow: NumPy RuntimeWarnings "
-    "(and NaN for Cyclic triangular2, on every backend)"
-)
-FLOAT_MAX_FAILS = {
-    "warmup-sgdr",
-}
-
-
-@pytest.mark.parametrize(
-    "edge",
-    [
-        pytest.param(
-            edge,
-            id=edge.id,
-            marks=[pytest.mark.xfail(strict=True, reason=FLOAT_MAX_BUG)]
-            if edge.id in FLOAT_MAX_FAILS
-            else [],
-        )
-        for edge in EDGES
-    ],
-)
+@pytest.mark.parametrize("edge", EDGES, ids=[edge.id for edge in EDGES])
 def test_float_maximum_steps(edge: Edge) -> None:
     """The largest float32 and float64 steps, on NumPy (arrays and scalars): the right value (in
     range for a periodic schedule), no NaN, no warning. Other backends compute the same formulas

@@ -9,6 +9,7 @@ loses digits to cancellation.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,26 @@ def _half_cosine(xp: Any, remaining: Any, length: Any) -> Any:
 
 
 _QUARTER_TURN = 0.5 * math.pi
+
+
+def _last_period(t0: float, t_mul: float, start_scale: float) -> float:
+    """The last period ``i`` whose start :math:`(m^i - 1) k` and length :math:`T_0 m^i` are
+    finite floats (``inf`` for ``t_mul == 1``, where periods do not grow)."""
+    if t_mul == 1.0:
+        return math.inf
+
+    def finite(i: int) -> bool:
+        try:
+            power = math.pow(t_mul, i)
+        except OverflowError:
+            return False
+        return math.isfinite((power - 1.0) * start_scale) and math.isfinite(t0 * power)
+
+    low, high = 0, math.ceil(math.log(sys.float_info.max) / math.log(t_mul)) + 2
+    while high - low > 1:  # finite(low) and not finite(high): bisect
+        middle = (low + high) // 2
+        low, high = (middle, high) if finite(middle) else (low, middle)
+    return float(low)
 
 
 @_register_builtin
@@ -179,15 +200,19 @@ class CosineDecayRestarts(LearningRateSchedule):
         )
         # derived once, not hyperparameters: not in the config, ==, hash or repr
         t0 = self.first_decay_steps
+        start_scale = t0 / (t_mul - 1.0) if t_mul != 1.0 else math.inf
         periods = (
             (t_mul - 1.0) / t0,  # log1p(step * this) / log(t_mul) is the period
             math.log(t_mul),
-            t0 / (t_mul - 1.0) if t_mul != 1.0 else math.inf,  # S_i = (t_mul^i - 1) * this
+            start_scale,  # S_i = (t_mul^i - 1) * this
             float(t0).is_integer() and t_mul.is_integer(),  # every S_i is a whole number
+            _last_period(t0, t_mul, start_scale),
         )
         object.__setattr__(self, "_periods", periods)
 
-    _periods: tuple[float, float, float, bool] = field(init=False, repr=False, compare=False)
+    _periods: tuple[float, float, float, bool, float] = field(
+        init=False, repr=False, compare=False
+    )
     """Constants of the period arithmetic (one tuple: one attribute read per call)."""
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
@@ -216,8 +241,11 @@ class CosineDecayRestarts(LearningRateSchedule):
             # when T_0 and m are whole: S_i is rounded, S_i + L_i = S_(i+1), S_i - L_i / m =
             # S_(i-1)). The corrections add only where they apply: nothing overflows near the
             # float maximum.
-            log1p_scale, log_t_mul, start_scale, whole = self._periods
+            log1p_scale, log_t_mul, start_scale, whole, last = self._periods
             i = xp.floor(xp.log1p(step * log1p_scale) / log_t_mul)
+            # at most the last period whose start and length are finite: near the float maximum
+            # the closed form may overshoot into one that is not (the correction then moves on)
+            i = (last if i > last else i) if scalar else xp.clip(i, max=last)
             power = xp.pow(t_mul, i)
             start = (power - 1.0) * start_scale
             if whole:
