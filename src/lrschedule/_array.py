@@ -478,15 +478,13 @@ Table = tuple[tuple[float, ...], tuple[float, ...]]
 
 
 def piecewise_constant(xp: Any, step: Any, table: Table) -> Any:
-    """The step function ``table`` at ``step``, as a formula (NaN for a NaN step).
+    """The step function ``table`` at an array ``step``, as a formula (NaN for a NaN step).
 
-    A binary search (:func:`bisect.bisect_left`) on Python floats. On arrays, one ``where`` per
-    boundary: no table on the device, so no host-to-device copy (CUDA graphs capture it), and XLA
-    fuses it into one kernel. NumPy arrays do not come here: :func:`evaluate` searches them.
+    One ``where`` per boundary: no table on the device, so no host-to-device copy (CUDA graphs
+    capture it), and XLA fuses it into one kernel. NumPy arrays do not come here:
+    :func:`evaluate` searches them; Python floats neither: the schedule bisects them itself.
     """
     boundaries, values = table
-    if type(step) is float:
-        return values[bisect.bisect_left(boundaries, step)] if step == step else step
     result = xp.where(step == step, values[0], step)  # a NaN step stays NaN
     for boundary, value in zip(boundaries, values[1:], strict=True):
         result = xp.where(step > boundary, value, result)

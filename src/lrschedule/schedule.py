@@ -16,6 +16,9 @@ __all__ = ["LearningRateSchedule"]
 
 _NUMPY_SCALARS = _array.NUMPY_SCALARS
 _RAW_MATH = _array.raw_math
+_ONE = _NUMPY_SCALARS[None](1.0)
+"""``value * _ONE`` is ``value`` as a NumPy float64 scalar, exactly (NaN, inf and -0.0 included),
+in about half the time of ``numpy.float64(value)``."""
 
 OMIT_AT_DEFAULT = "omit_at_default"
 """Field metadata key: leave the field out of ``get_config()`` while it has its default value."""
@@ -63,6 +66,8 @@ class LearningRateSchedule:
         """
         if type(step) is int and step >= 0:  # the optimizer's step counter: the hot path
             try:
+                if self.dtype is None:  # NumPy's default: float64
+                    return self._evaluate(_RAW_MATH, float(step)) * _ONE
                 return _NUMPY_SCALARS[self.dtype](self._evaluate(_RAW_MATH, float(step)))
             except (ArithmeticError, ValueError, KeyError):
                 pass  # overflow, a domain error or a dtype NumPy lacks: the general path decides

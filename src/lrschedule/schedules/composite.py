@@ -7,7 +7,7 @@ the composite's own ``dtype``; when it is not given, the parts' common dtype if 
 
 from __future__ import annotations
 
-import bisect
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,9 +145,13 @@ class Sequential(LearningRateSchedule):
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
         if type(step) is float:  # a Python float: only the schedule it is in (NaN: the last)
-            i = bisect.bisect_right(self.boundaries, step)
-            offset = self.boundaries[i - 1] if i else 0.0
-            return self.schedules[i]._evaluate(xp, step - offset)
+            boundaries = self.boundaries
+            if len(boundaries) == 1:  # two phases, the usual composite: no search
+                if step < boundaries[0]:
+                    return self.schedules[0]._evaluate(xp, step)
+                return self.schedules[1]._evaluate(xp, step - boundaries[0])
+            i = bisect_right(boundaries, step)
+            return self.schedules[i]._evaluate(xp, step - boundaries[i - 1] if i else step)
         result = self.schedules[0]._evaluate(xp, step)
         for boundary, schedule in zip(self.boundaries, self.schedules[1:], strict=True):
             value = schedule._evaluate(xp, xp.clip(step - boundary, min=0.0))

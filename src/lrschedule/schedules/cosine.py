@@ -114,9 +114,8 @@ class CosineDecay(LearningRateSchedule):
             dtype_from=dtype,
         )
 
-    def _cosine(self, xp: Any, remaining: Any) -> Any:
-        """The decay's factor (1 to ``alpha``) with ``remaining`` of its steps to go."""
-        cosine = _half_cosine(xp, remaining, self.decay_steps)
+    def _shape(self, xp: Any, cosine: Any) -> Any:
+        """The half cosine (1 to 0) raised to ``exponent`` and lifted to the floor ``alpha``."""
         if self.exponent != 1.0:
             cosine = xp.pow(cosine, self.exponent)
         if self.alpha != 0.0:
@@ -131,17 +130,20 @@ class CosineDecay(LearningRateSchedule):
         length, target, warmup_steps = self.decay_steps, self.warmup_target, self.warmup_steps
         if type(step) is float:  # a Python float: only the phase it is in (NaN: the decay's)
             if target is None:
-                return self.initial_learning_rate * self._cosine(
-                    xp, 0.0 if step > length else length - step
-                )
-            if step < warmup_steps:
+                peak = self.initial_learning_rate
+            elif step < warmup_steps:
                 return self._warmup(step)
-            after = step - warmup_steps
-            return target * self._cosine(xp, 0.0 if after > length else length - after)
+            else:
+                peak, step = target, step - warmup_steps
+            s = xp.sin(_QUARTER_TURN * ((0.0 if step > length else length - step) / length))
+            if self.exponent == 1.0 and self.alpha == 0.0:  # the usual case: no call
+                return peak * (s * s)
+            return peak * self._shape(xp, s * s)
         if target is None:
-            return self.initial_learning_rate * self._cosine(xp, length - xp.clip(step, max=length))
-        after = step - warmup_steps
-        decay = target * self._cosine(xp, length - xp.clip(after, max=length))
+            remaining = length - xp.clip(step, max=length)
+            return self.initial_learning_rate * self._shape(xp, _half_cosine(xp, remaining, length))
+        remaining = length - xp.clip(step - warmup_steps, max=length)
+        decay = target * self._shape(xp, _half_cosine(xp, remaining, length))
         if warmup_steps == 0:
             return decay
         return xp.where(step < warmup_steps, self._warmup(step), decay)
@@ -210,9 +212,7 @@ class CosineDecayRestarts(LearningRateSchedule):
         )
         object.__setattr__(self, "_periods", periods)
 
-    _periods: tuple[float, float, float, bool, float] = field(
-        init=False, repr=False, compare=False
-    )
+    _periods: tuple[float, float, float, bool, float] = field(init=False, repr=False, compare=False)
     """Constants of the period arithmetic (one tuple: one attribute read per call)."""
 
     def _evaluate(self, xp: Any, step: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,4 +62,6 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     _table: _array.Table = field(init=False, repr=False, compare=False)
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
+        if type(step) is float:  # a Python float: a binary search (a NaN step stays NaN)
+            return self.values[bisect_left(self.boundaries, step)] if step == step else step
         return _array.piecewise_constant(xp, step, self._table)
