@@ -17,6 +17,7 @@ def assert_torch_compiles_once(schedule: Any, exact: Callable[[int], Any]) -> No
     from lrschedule import _array
 
     _array._cache.clear()
+    _array._torch_cache.clear()
     torch._dynamo.reset()
     counters.clear()
     compiled = torch.compile(lambda step: schedule(step), fullgraph=True, backend="eager")

@@ -152,6 +152,22 @@ def test_torch_compile_fullgraph_no_recompile(case: Case) -> None:
 
 
 @pytest.mark.skipif(not _has("torch"), reason="torch is not installed")
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_torch_compile_half_precision(dtype: str) -> None:
+    """Half-precision results (correctly rounded through float64) compile in one graph too, and
+    equal the eager call bit for bit."""
+    import torch
+
+    schedule = CosineDecay(0.1, 1000, warmup_target=0.3, warmup_steps=50, dtype=dtype)
+    assert_torch_compiles_once(schedule, lambda t: schedule(torch.tensor(t)))  # eager, as exact
+    compiled = torch.compile(lambda step: schedule(step), fullgraph=True, backend="eager")
+    steps = torch.arange(0, 1200, 7)
+    got, want = compiled(steps), schedule(steps)
+    assert got.dtype == want.dtype == getattr(torch, dtype)
+    assert torch.equal(got, want)
+
+
+@pytest.mark.skipif(not _has("torch"), reason="torch is not installed")
 def test_torch_sync_debug_mode_has_nothing_to_say() -> None:
     """No host synchronisation in a call (meaningful on CUDA; on CPU it must at least not fail)."""
     import torch

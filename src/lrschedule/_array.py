@@ -236,7 +236,7 @@ def evaluate(formula: Formula, step: Any, dtype: str | None, table: Table | None
     if isinstance(step, np.generic):
         raise _bad_step(step, f"a NumPy scalar of dtype {step.dtype}")
     torch = sys.modules.get("torch")
-    if torch is not None and isinstance(step, torch.Tensor):
+    if torch is not None and torch.is_tensor(step):  # not torch.Tensor: see _evaluate_torch
         return _evaluate_torch(torch, formula, step, dtype, table)
     return _evaluate_array(formula, step, dtype, table)
 
@@ -251,14 +251,11 @@ def _evaluate_torch(torch: Any, formula: Formula, step: Any, dtype: str | None, 
     if step.is_complex() or step.dtype == torch.bool:
         raise _bad_step(step, f"an array of dtype {step.dtype}")
     compiling = torch.compiler.is_compiling()
-    key = (step.device, torch.get_default_dtype(), dtype)
-    dtypes = None if compiling else _torch_cache.get(key)
-    if dtypes is None:
-        dtypes = _dtypes(xp, step.device, dtype)
-        if not compiling:
-            _torch_cache[key] = dtypes
-    compute, result = dtypes
-    half = dtype in _HALF and compute == torch.float64
+    # Under torch.compile a constant: dynamo calls it once while tracing and guards on nothing
+    # inside it (the device, the default dtype and `dtype` are guarded anyway), so the lookup
+    # adds no guard to check on every call (each is C++ or Python work before the graph runs).
+    compute, result = _torch_dtypes(step.device, torch.get_default_dtype(), dtype)
+    half = (dtype == "float16" or dtype == "bfloat16") and compute == torch.float64
     if not compiling and step.ndim == 0 and step.device.type == "cpu" and _plain(torch, step):
         # One CPU value: the Python float path and one tensor (a few torch ops cost more).
         value = scalar_value(formula, step.item())
@@ -269,7 +266,7 @@ def _evaluate_torch(torch: Any, formula: Formula, step: Any, dtype: str | None, 
         return _search_torch(xp, table, step, compute, result)
 
     def run(part: Any) -> Any:
-        value = formula(xp, torch.clamp(part.to(compute), min=0.0))  # cast first: no wrap-around
+        value = formula(xp, part.to(compute).clamp(min=0.0))  # cast first: no wrap-around
         return _to_half(xp, value, result, torch.float32) if half else value.to(result)
 
     if compiling or step.device.type != "cpu" or step.numel() <= 2 * TORCH_CHUNK:
@@ -288,6 +285,22 @@ TORCH_CHUNK = 65_536
 
 
 _torch_cache: dict[tuple[Any, Any, str | None], tuple[Any, Any]] = {}
+
+
+def _torch_dtypes(device: Any, default: Any, dtype: str | None) -> tuple[Any, Any]:
+    """:func:`_dtypes` for a torch device, cached per device, default dtype and ``dtype``."""
+    key = (device, default, dtype)
+    dtypes = _torch_cache.get(key)
+    if dtypes is None:
+        import array_api_compat.torch as xp
+
+        dtypes = _torch_cache[key] = _dtypes(xp, device, dtype)
+    return dtypes
+
+
+# what torch.compiler.assume_constant_result does, without importing torch: dynamo runs the
+# function at trace time on the (constant) arguments and puts its result in the graph as a constant
+_torch_dtypes._dynamo_marked_constant = True  # type: ignore[attr-defined]
 
 
 def _plain(torch: Any, step: Any) -> bool:
@@ -424,8 +437,10 @@ def _to_half(xp: Any, value: Any, half: Any, single: Any) -> Any:
     midpoint = (
         (y != near) & (xp.astype(xp.astype(other, half), single) == other) & xp.isfinite(other)
     )
-    # whether value lies beyond y (1) or between 0 and y (-1), or is y (0)
-    away = xp.astype(xp.sign((value - back) * value), single)
+    # whether value lies beyond y (1) or between 0 and y (-1), or is y (0); not xp.sign, which
+    # array-api-compat writes for torch as a masked assignment (torch.compile cannot trace it)
+    beyond = (value - back) * value
+    away = xp.astype(beyond > 0.0, single) - xp.astype(beyond < 0.0, single)
     y = xp.where(midpoint, y * (1.0 + away * 2.0**-20), y)  # a few float32 ulps toward value
     return xp.astype(y, half)
 

@@ -11,6 +11,7 @@ import dataclasses
 from typing import Any, ClassVar
 
 from lrschedule import _array, _validate
+from lrschedule._array import evaluate as _array_evaluate
 
 __all__ = ["LearningRateSchedule"]
 
@@ -71,7 +72,9 @@ class LearningRateSchedule:
                 return _NUMPY_SCALARS[self.dtype](self._evaluate(_RAW_MATH, float(step)))
             except (ArithmeticError, ValueError, KeyError):
                 pass  # overflow, a domain error or a dtype NumPy lacks: the general path decides
-        return _array.evaluate(self._evaluate, step, self.dtype, self._table)
+        # the function itself, not `_array.evaluate`: torch.compile would reach the _array module
+        # by two names and check on every call, in Python, that they are still one module
+        return _array_evaluate(self._evaluate, step, self.dtype, self._table)
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
         """The formula: the learning rate at the float ``step >= 0``, using the namespace ``xp``."""
