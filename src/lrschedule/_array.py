@@ -582,18 +582,26 @@ def _search_torch(xp: Any, table: Table, step: Any, compute: Any, result: Any) -
     given, as :func:`_search_numpy` does, then a lookup."""
     import torch
 
-    integral = not step.is_floating_point()
+    integral = None if step.is_floating_point() else step.dtype
     search, lookup = _torch_tables(xp, table, integral, compute, result)
     return lookup[torch.searchsorted(search, step)]
 
 
 @functools.lru_cache(maxsize=256)
-def _torch_tables(xp: Any, table: Table, integral: bool, compute: Any, result: Any) -> Any:
-    """The search and lookup tensors of ``table`` for :func:`_search_torch` (CPU tensors)."""
-    search, lookup = _numpy_tables(table, integral, "float64")
+def _torch_tables(xp: Any, table: Table, integral: Any, compute: Any, result: Any) -> Any:
+    """The search and lookup tensors of ``table`` for :func:`_search_torch` (CPU tensors).
+
+    ``integral``: the integer dtype of the steps, or ``None`` for float steps. Integer steps are
+    searched among boundaries of their own dtype (capped at its maximum, which no step exceeds):
+    ``torch.searchsorted`` of int32 steps among int64 boundaries converts every step first.
+    """
+    search, lookup = _numpy_tables(table, integral is not None, "float64")
     values = xp.asarray(lookup, dtype=compute)
     if str(result)[6:] in _HALF and compute == xp.float64:
         values = _to_half(xp, values, result, xp.float32)
+    if integral is not None:
+        top = xp.iinfo(integral).max
+        return xp.asarray(np.minimum(search, top), dtype=integral), xp.astype(values, result)
     return xp.asarray(search), xp.astype(values, result)
 
 
