@@ -70,6 +70,19 @@ def _machine(m: dict[str, str]) -> str:
     return f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('memory', '')}, {m.get('os', '')}, {m.get('python', '')}"
 
 
+GPU_NOT_RUN = """## GPU
+
+Not run yet. `benchmarks/gpu.py` (CuPy, torch CUDA and JAX GPU: per call, 1e8 steps against the
+hand-written expressions, calls captured into CUDA graphs and replayed, `torch.cuda` sync debug
+mode, `cupyx.allow_synchronize(False)`, `jax.transfer_guard("disallow")`) needs an NVIDIA GPU, and
+none of the tasks that worked on this page was lent one (2026-11-25 and 2026-12-01: the device
+tool's `status` said `can_start_another: false`). On a GPU machine, `python benchmarks/run.py
+--only gpu` writes `benchmarks/results/gpu.json`, and this section then shows its tables. The
+CuPy and torch CUDA test sessions (`nox -s tests-cupy`, and the CUDA cases of `tests-torch`) have
+not run on a GPU either.
+"""
+
+
 def render_page(records: dict[str, dict[str, Any]], assets: Path) -> str:
     """The whole docs/performance.md from saved section records."""
     bodies: list[str] = []
@@ -90,6 +103,17 @@ def render_page(records: dict[str, dict[str, Any]], assets: Path) -> str:
             problems.append(f"`{name}` could not be rendered: {type(exc).__name__}: {exc}")
             traceback.print_exc()
 
+    if "gpu" not in records:  # the section has no results yet: say so, where it would stand
+        goals.append(
+            (
+                "gpu",
+                "GPU (CuPy, torch CUDA, JAX GPU): 1e8 steps <= 1.1x the hand-written; no host "
+                "synchronization (CUDA graph capture and replay, torch sync debug mode)",
+                "not run yet: no GPU machine was lent to the tasks so far",
+                None,
+            )
+        )
+        bodies.append(GPU_NOT_RUN)
     out: list[str] = []
     w = out.append
     w("# Performance\n")
