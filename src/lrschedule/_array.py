@@ -176,8 +176,9 @@ python_math = _PythonMath()
 """The namespace a formula sees for Python and NumPy scalar steps: IEEE semantics throughout."""
 
 
-raw_math: Any = types.SimpleNamespace(
-    **{
+raw_math: Any = types.ModuleType("lrschedule.raw_math")
+raw_math.__dict__.update(
+    {
         **{name: getattr(python_math, name) for name in dir(_PythonMath) if name[0] != "_"},
         "floor": math.floor,
         "ceil": math.ceil,
