@@ -245,34 +245,37 @@ def evaluate(formula: Formula, step: Any, dtype: str | None, table: Table | None
 def _evaluate_torch(torch: Any, formula: Formula, step: Any, dtype: str | None, table: Any) -> Any:
     """:func:`_evaluate_array` for a torch tensor, with torch's own calls where array-api-compat's
     cost microseconds (a 0-d call is a few torch ops: each one counts)."""
-    # an import, not a module-level cache: torch.compile guards on globals that a first call
-    # changes, and would compile again on the second call
-    import array_api_compat.torch as xp
-
     if step.is_complex() or step.dtype == torch.bool:
         raise _bad_step(step, f"an array of dtype {step.dtype}")
-    compiling = torch.compiler.is_compiling()
     # Under torch.compile a constant: dynamo calls it once while tracing and guards on nothing
     # inside it (the device, the default dtype and `dtype` are guarded anyway), so the lookup
     # adds no guard to check on every call (each is C++ or Python work before the graph runs).
     compute, result = _torch_dtypes(step.device, torch.get_default_dtype(), dtype)
     half = (dtype == "float16" or dtype == "bfloat16") and compute == torch.float64
-    if not compiling and step.ndim == 0 and step.device.type == "cpu" and _plain(torch, step):
+    if torch.compiler.is_compiling():  # torch's own functions: see _CompiledTorch
+        fx = _CompiledTorch(torch)
+        value = formula(fx, step.to(compute).clamp(min=0.0))  # cast first: no wrap-around
+        return _to_half(fx, value, result, torch.float32) if half else value.to(result)
+    # an import, not a module-level cache: torch.compile guards on globals that a first call
+    # changes, and would compile again on the second call
+    import array_api_compat.torch as xp
+
+    if step.ndim == 0 and step.device.type == "cpu" and _plain(torch, step):
         # One CPU value: the Python float path and one tensor (a few torch ops cost more).
         value = scalar_value(formula, step.item())
         if half:  # torch rounds a Python float to half precision through float32 too
             return _to_half(xp, torch.tensor(value, dtype=compute), result, torch.float32)
         return torch.tensor(value, dtype=result)
-    if table is not None and not compiling and _searchable_torch(step):
+    if table is not None and _searchable_torch(step):
         return _search_torch(xp, table, step, compute, result)
 
-    fx = xp if compiling else _formula_namespace(xp, step)
+    fx = _formula_namespace(xp, step)
 
     def run(part: Any) -> Any:
         value = formula(fx, part.to(compute).clamp(min=0.0))  # cast first: no wrap-around
         return _to_half(xp, value, result, torch.float32) if half else value.to(result)
 
-    if compiling or step.device.type != "cpu" or step.numel() <= 2 * TORCH_CHUNK:
+    if step.device.type != "cpu" or step.numel() <= 2 * TORCH_CHUNK:
         return run(step)
     # On the CPU every torch op writes a new tensor: in chunks, they stay in the cache.
     if not _heap_ready:
@@ -306,6 +309,59 @@ def _torch_dtypes(device: Any, default: Any, dtype: str | None) -> tuple[Any, An
 # what torch.compiler.assume_constant_result does, without importing torch: dynamo runs the
 # function at trace time on the (constant) arguments and puts its result in the graph as a constant
 _torch_dtypes._dynamo_marked_constant = True  # type: ignore[attr-defined]
+
+
+class _CompiledTorch:
+    """The namespace a formula sees on torch tensors under ``torch.compile``: torch's own
+    functions where they are the array API's for tensors of the compute dtype and Python numbers
+    (``clip`` is ``torch.clamp``), array-api-compat's for the rest.
+
+    Built while tracing, in the traced code: dynamo then guards on this class and on the torch
+    functions a formula calls, where each array-api-compat wrapper adds guards of its own (on its
+    module's globals and tables, and a Python one that torch reached by two names is one module),
+    all checked before every call.
+    """
+
+    def __init__(self, torch: Any) -> None:
+        self._torch = torch
+
+    def __getattr__(self, name: str) -> Any:
+        import array_api_compat.torch as xp
+
+        return getattr(xp, name)
+
+    def where(self, condition: Any, x1: Any, x2: Any, /) -> Any:
+        return self._torch.where(condition, x1, x2)
+
+    def clip(self, x: Any, /, min: Any = None, max: Any = None) -> Any:
+        return self._torch.clamp(x, min=min, max=max)
+
+    def pow(self, x1: Any, x2: Any, /) -> Any:
+        return self._torch.pow(x1, x2)
+
+    def astype(self, x: Any, dtype: Any, /, *, copy: bool = True, device: Any = None) -> Any:
+        return x.to(dtype=dtype, copy=copy) if device is None else x.to(device, dtype, copy=copy)
+
+    def exp(self, x: Any, /) -> Any:
+        return self._torch.exp(x)
+
+    def log(self, x: Any, /) -> Any:
+        return self._torch.log(x)
+
+    def sin(self, x: Any, /) -> Any:
+        return self._torch.sin(x)
+
+    def cos(self, x: Any, /) -> Any:
+        return self._torch.cos(x)
+
+    def floor(self, x: Any, /) -> Any:
+        return self._torch.floor(x)
+
+    def round(self, x: Any, /) -> Any:
+        return self._torch.round(x)
+
+    def isfinite(self, x: Any, /) -> Any:
+        return self._torch.isfinite(x)
 
 
 def _plain(torch: Any, step: Any) -> bool:
@@ -392,7 +448,8 @@ _formula_namespaces: dict[int, Any] = {}
 
 def _formula_namespace(xp: Any, step: Any) -> Any:
     """The namespace a formula sees for ``step``: ``xp``, with a ufunc ``clip`` on NumPy/CuPy
-    and torch's own ``clamp`` on torch (not under ``torch.compile``: not called there)."""
+    and torch's own ``clamp`` on torch (not under ``torch.compile``: :class:`_CompiledTorch`
+    there)."""
     kind = _UfuncClip
     if isinstance(step, np.ndarray):
         module = np

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lrschedule import _array, _validate
+from lrschedule._array import piecewise_constant
 from lrschedule.registry import _register_builtin
 from lrschedule.schedule import LearningRateSchedule
 
@@ -64,4 +65,6 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     def _evaluate(self, xp: Any, step: Any) -> Any:
         if type(step) is float:  # a Python float: a binary search (a NaN step stays NaN)
             return self.values[bisect_left(self.boundaries, step)] if step == step else step
-        return _array.piecewise_constant(xp, step, self._table)
+        # the function, not `_array.piecewise_constant`: torch.compile would reach the _array
+        # module by two names and check on every call, in Python, that they are still one module
+        return piecewise_constant(xp, step, self._table)
