@@ -275,11 +275,13 @@ def _evaluate_torch(torch: Any, formula: Formula, step: Any, dtype: str | None, 
         value = formula(fx, part.to(compute).clamp(min=0.0))  # cast first: no wrap-around
         return _to_half(xp, value, result, torch.float32) if half else value.to(result)
 
-    if step.device.type != "cpu" or step.numel() <= 2 * TORCH_CHUNK:
+    if step.device.type != "cpu":
         return run(step)
-    # On the CPU every torch op writes a new tensor: in chunks, they stay in the cache.
     if not _heap_ready:
         _keep_temporaries_on_the_heap()
+    if step.numel() <= 2 * TORCH_CHUNK:
+        return run(step)
+    # On the CPU every torch op writes a new tensor: in chunks, they stay in the cache.
     flat = step.reshape(-1)
     out = torch.empty(flat.shape, dtype=result)
     for start in range(0, flat.numel(), TORCH_CHUNK):
@@ -477,8 +479,11 @@ def _evaluate_array(formula: Formula, step: Any, dtype: str | None, table: Table
         meta = np.empty((0,) * step.ndim, dtype=result)
         return step.map_blocks(block, dtype=result, meta=meta)
     fx = _formula_namespace(xp, step)
-    if isinstance(step, np.ndarray) and step.size > 2 * CHUNK:
-        return _evaluate_numpy_chunks(formula, fx, step, compute, result)
+    if isinstance(step, np.ndarray):
+        if not _heap_ready:
+            _keep_temporaries_on_the_heap()
+        if step.size > 2 * CHUNK:
+            return _evaluate_numpy_chunks(formula, fx, step, compute, result)
     value = formula(fx, _compute_step(xp, step, compute))
     if dtype in _HALF and _double_rounding(xp) and compute == getattr(xp, "float64", None):
         return _to_half(xp, value, result, xp.float32)  # JAX; torch: _evaluate_torch
@@ -529,8 +534,6 @@ def _evaluate_block(formula: Formula, dtype: str | None, table: Table | None, bl
 def _evaluate_numpy_chunks(formula: Formula, xp: Any, step: Any, compute: Any, result: Any) -> Any:
     """``formula`` over a large NumPy array, one cache-sized chunk at a time (formulas are
     elementwise: a schedule is a function of each step alone)."""
-    if not _heap_ready:
-        _keep_temporaries_on_the_heap()
     flat = step.reshape(-1)
     out = np.empty(flat.shape, dtype=result)
     for start in range(0, flat.size, CHUNK):
@@ -543,8 +546,11 @@ _heap_ready = False
 
 
 def _keep_temporaries_on_the_heap() -> None:
-    """Let the C allocator keep a chunk's temporaries on its heap, as it does once a program has
-    freed any array of a few MiB.
+    """Let the C allocator keep a formula's temporaries on its heap (NumPy arrays and torch CPU
+    tensors: the first call on one comes here), as it does once a program has freed any array
+    of a few MiB. Whole arrays below the chunk size gain the most: 10**5 torch steps of
+    ``CosineDecayRestarts`` took 12.1 ms, 15x the hand-written expression, with 800 KiB
+    temporaries mapped one by one.
 
     A chunk's temporaries are 128 KiB (:data:`CHUNK` float64 values, NumPy) or 512 KiB
     (:data:`TORCH_CHUNK`, torch) each, and a formula holds up to a dozen at once. In a process
