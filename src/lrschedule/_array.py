@@ -251,6 +251,7 @@ def _evaluate_torch(torch: Any, formula: Formula, step: Any, dtype: str | None, 
     # inside it (the device, the default dtype and `dtype` are guarded anyway), so the lookup
     # adds no guard to check on every call (each is C++ or Python work before the graph runs).
     compute, result = _torch_dtypes(step.device, torch.get_default_dtype(), dtype)
+    # `_HALF` spelled out: under torch.compile a read of that global tuple adds guards per call
     half = (dtype == "float16" or dtype == "bfloat16") and compute == torch.float64
     if torch.compiler.is_compiling():  # torch's own functions: see _CompiledTorch
         fx = _CompiledTorch(torch)
