@@ -67,9 +67,10 @@ class LearningRateSchedule:
         """
         if type(step) is int and step >= 0:  # the optimizer's step counter: the hot path
             try:
+                # `step + 0.0`: float(step), rounded the same, without a call
                 if self.dtype is None:  # NumPy's default: float64
-                    return self._evaluate(_RAW_MATH, float(step)) * _ONE
-                return _NUMPY_SCALARS[self.dtype](self._evaluate(_RAW_MATH, float(step)))
+                    return self._evaluate(_RAW_MATH, step + 0.0) * _ONE
+                return _NUMPY_SCALARS[self.dtype](self._evaluate(_RAW_MATH, step + 0.0))
             except (ArithmeticError, ValueError, KeyError):
                 pass  # overflow, a domain error or a dtype NumPy lacks: the general path decides
         # the function itself, not `_array.evaluate`: torch.compile would reach the _array module

@@ -142,14 +142,20 @@ class Sequential(LearningRateSchedule):
         _validate.increasing("boundaries", boundaries, strict=True)
         _validate.nested("schedules", schedules)
         self._set(schedules=schedules, boundaries=boundaries, dtype_from=_common_dtype(schedules))
+        # derived once, not a hyperparameter: the scalar path's boundaries as floats (an int
+        # operand takes Python's slower mixed-type arithmetic), or the one boundary of two phases
+        floats = tuple(map(float, boundaries))
+        object.__setattr__(self, "_scalar_boundaries", floats[0] if len(floats) == 1 else floats)
+
+    _scalar_boundaries: float | tuple[float, ...] = field(init=False, repr=False, compare=False)
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
         if type(step) is float:  # a Python float: only the schedule it is in (NaN: the last)
-            boundaries = self.boundaries
-            if len(boundaries) == 1:  # two phases, the usual composite: no search
-                if step < boundaries[0]:
+            boundaries = self._scalar_boundaries
+            if isinstance(boundaries, float):  # two phases, the usual composite: no search
+                if step < boundaries:
                     return self.schedules[0]._evaluate(xp, step)
-                return self.schedules[1]._evaluate(xp, step - boundaries[0])
+                return self.schedules[1]._evaluate(xp, step - boundaries)
             i = bisect_right(boundaries, step)
             return self.schedules[i]._evaluate(xp, step - boundaries[i - 1] if i else step)
         result = self.schedules[0]._evaluate(xp, step)

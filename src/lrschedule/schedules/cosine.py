@@ -113,6 +113,11 @@ class CosineDecay(LearningRateSchedule):
             exponent=float(_validate.non_negative("exponent", self.exponent)),
             dtype_from=dtype,
         )
+        # derived once, not hyperparameters: the scalar path's lengths as floats (an int
+        # operand takes Python's slower mixed-type arithmetic)
+        object.__setattr__(self, "_lengths", (float(self.decay_steps), float(self.warmup_steps)))
+
+    _lengths: tuple[float, float] = field(init=False, repr=False, compare=False)
 
     def _shape(self, xp: Any, cosine: Any) -> Any:
         """The half cosine (1 to 0) raised to ``exponent`` and lifted to the floor ``alpha``."""
@@ -127,8 +132,9 @@ class CosineDecay(LearningRateSchedule):
         return start + (self.warmup_target - start) * (step / self.warmup_steps)  # type: ignore[operator]
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
-        length, target, warmup_steps = self.decay_steps, self.warmup_target, self.warmup_steps
+        target = self.warmup_target
         if type(step) is float:  # a Python float: only the phase it is in (NaN: the decay's)
+            length, warmup_steps = self._lengths
             if target is None:
                 peak = self.initial_learning_rate
             elif step < warmup_steps:
@@ -139,6 +145,7 @@ class CosineDecay(LearningRateSchedule):
             if self.exponent == 1.0 and self.alpha == 0.0:  # the usual case: no call
                 return peak * (s * s)
             return peak * self._shape(xp, s * s)
+        length, warmup_steps = self.decay_steps, self.warmup_steps
         if target is None:
             remaining = length - xp.clip(step, max=length)
             return self.initial_learning_rate * self._shape(xp, _half_cosine(xp, remaining, length))
@@ -204,6 +211,7 @@ class CosineDecayRestarts(LearningRateSchedule):
         t0 = self.first_decay_steps
         start_scale = t0 / (t_mul - 1.0) if t_mul != 1.0 else math.inf
         periods = (
+            float(t0),  # T_0 as a float: an int takes Python's slower mixed-type arithmetic
             (t_mul - 1.0) / t0,  # log1p(step * this) / log(t_mul) is the period
             math.log(t_mul),
             start_scale,  # S_i = (t_mul^i - 1) * this
@@ -212,11 +220,14 @@ class CosineDecayRestarts(LearningRateSchedule):
         )
         object.__setattr__(self, "_periods", periods)
 
-    _periods: tuple[float, float, float, bool, float] = field(init=False, repr=False, compare=False)
+    _periods: tuple[float, float, float, float, bool, float] = field(
+        init=False, repr=False, compare=False
+    )
     """Constants of the period arithmetic (one tuple: one attribute read per call)."""
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
-        t0, t_mul = self.first_decay_steps, self.t_mul
+        t0, log1p_scale, log_t_mul, start_scale, whole, last = self._periods
+        t_mul = self.t_mul
         scalar = type(step) is float  # a Python float: the corrections are branches
         fading = self.m_mul < 1.0  # m^i -> 0: the rate tends to alpha * lr, its value at +inf
         if fading:
@@ -241,7 +252,6 @@ class CosineDecayRestarts(LearningRateSchedule):
             # when T_0 and m are whole: S_i is rounded, S_i + L_i = S_(i+1), S_i - L_i / m =
             # S_(i-1)). The corrections add only where they apply: nothing overflows near the
             # float maximum.
-            log1p_scale, log_t_mul, start_scale, whole, last = self._periods
             # at most the last period whose start and length are finite: near the float maximum
             # the closed form may overshoot into one that is not (the correction then moves on)
             if scalar:
