@@ -231,11 +231,12 @@ def evaluate(formula: Formula, step: Any, dtype: str | None, table: Table | None
     ``formula`` computes too), searched directly on NumPy arrays.
     """
     kind = type(step)
-    if kind is int or kind is float or isinstance(step, (np.integer, np.floating)):
+    # np.generic first: under torch.compile each class tested adds a guard to every call
+    if kind is int or kind is float or isinstance(step, np.generic):
+        if not (kind is int or kind is float or isinstance(step, (np.integer, np.floating))):
+            raise _bad_step(step, f"a NumPy scalar of dtype {step.dtype}")
         scalar = NUMPY_SCALARS.get(dtype) or _numpy_scalar(dtype)
         return scalar(scalar_value(formula, step))
-    if isinstance(step, np.generic):
-        raise _bad_step(step, f"a NumPy scalar of dtype {step.dtype}")
     torch = sys.modules.get("torch")
     if torch is not None and torch.is_tensor(step):  # not torch.Tensor: see _evaluate_torch
         return _evaluate_torch(torch, formula, step, dtype, table)
@@ -245,15 +246,15 @@ def evaluate(formula: Formula, step: Any, dtype: str | None, table: Table | None
 def _evaluate_torch(torch: Any, formula: Formula, step: Any, dtype: str | None, table: Any) -> Any:
     """:func:`_evaluate_array` for a torch tensor, with torch's own calls where array-api-compat's
     cost microseconds (a 0-d call is a few torch ops: each one counts)."""
-    if step.is_complex() or step.dtype == torch.bool:
-        raise _bad_step(step, f"an array of dtype {step.dtype}")
     # Under torch.compile a constant: dynamo calls it once while tracing and guards on nothing
-    # inside it (the device, the default dtype and `dtype` are guarded anyway), so the lookup
+    # inside it (the device, the dtypes and the default dtype are guarded anyway), so the lookup
     # adds no guard to check on every call (each is C++ or Python work before the graph runs).
-    compute, result = _torch_dtypes(step.device, torch.get_default_dtype(), dtype)
+    compute, result, compiling = _torch_dtypes(step.device, step.dtype, dtype)
+    if compute is None:
+        raise _bad_step(step, f"an array of dtype {step.dtype}")
     # `_HALF` spelled out: under torch.compile a read of that global tuple adds guards per call
     half = (dtype == "float16" or dtype == "bfloat16") and compute == torch.float64
-    if torch.compiler.is_compiling():  # torch's own functions: see _CompiledTorch
+    if compiling:  # torch's own functions: see _CompiledTorch
         fx = _CompiledTorch(torch)
         value = formula(fx, step.to(compute).clamp(min=0.0))  # cast first: no wrap-around
         return _to_half(fx, value, result, torch.float32) if half else value.to(result)
@@ -298,15 +299,21 @@ TORCH_CHUNK = 65_536
 _torch_cache: dict[tuple[Any, Any, str | None], tuple[Any, Any]] = {}
 
 
-def _torch_dtypes(device: Any, default: Any, dtype: str | None) -> tuple[Any, Any]:
-    """:func:`_dtypes` for a torch device, cached per device, default dtype and ``dtype``."""
-    key = (device, default, dtype)
+def _torch_dtypes(device: Any, step_dtype: Any, dtype: str | None) -> tuple[Any, Any, bool]:
+    """:func:`_dtypes` for a torch device (cached per device, default dtype and ``dtype``;
+    ``None, None`` for a bool or complex ``step_dtype``), and whether torch.compile is tracing
+    the call. torch's default dtype and compiling flag are read here, where they add no guard
+    (dynamo guards on the default dtype anyway)."""
+    torch = sys.modules["torch"]
+    if step_dtype.is_complex or step_dtype == torch.bool:
+        return None, None, False
+    key = (device, torch.get_default_dtype(), dtype)
     dtypes = _torch_cache.get(key)
     if dtypes is None:
         import array_api_compat.torch as xp
 
         dtypes = _torch_cache[key] = _dtypes(xp, device, dtype)
-    return dtypes
+    return (*dtypes, torch.compiler.is_compiling())
 
 
 # what torch.compiler.assume_constant_result does, without importing torch: dynamo runs the

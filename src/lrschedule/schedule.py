@@ -53,6 +53,7 @@ class LearningRateSchedule:
     A class that is not a dataclass works too: it implements ``get_config()`` itself, as in Keras.
     """
 
+    __slots__ = ("__weakref__",)  # jax.jit(schedule) keeps a weak reference
     dtype: str | None = None
     _keras_name: ClassVar[str | None] = None
     _table: _array.Table | None = None

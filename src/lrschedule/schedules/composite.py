@@ -24,7 +24,7 @@ def _common_dtype(parts: tuple[Any, ...]) -> str | None:
 
 
 @_register_builtin
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class Warmup(LearningRateSchedule):
     r"""A linear warmup in front of any schedule.
 
@@ -97,7 +97,7 @@ class Warmup(LearningRateSchedule):
 
 
 @_register_builtin
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class Sequential(LearningRateSchedule):
     r"""Schedules one after another: schedule :math:`i` runs from ``boundaries[i-1]``, counting its
     steps from there (optax's ``join_schedules``, torch's ``SequentialLR``).
@@ -166,7 +166,7 @@ class Sequential(LearningRateSchedule):
 
 
 @_register_builtin
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class Product(LearningRateSchedule):
     r"""The product of schedules and numbers, as torch's ``ChainedScheduler`` multiplies factors.
 

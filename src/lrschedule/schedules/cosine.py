@@ -51,7 +51,7 @@ def _last_period(t0: float, t_mul: float, start_scale: float) -> float:
 
 
 @_register_builtin
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class CosineDecay(LearningRateSchedule):
     r"""Cosine decay with optional linear warmup, as Keras 3's ``keras.optimizers.schedules.CosineDecay``
     and optax's ``cosine_decay_schedule`` (whose ``exponent`` raises the half cosine to a power).
@@ -127,6 +127,13 @@ class CosineDecay(LearningRateSchedule):
             cosine = cosine + self.alpha * (1.0 - cosine)  # exact at both ends, for any alpha
         return cosine
 
+    def _half(self, xp: Any, remaining: Any) -> Any:
+        """:func:`_half_cosine` of ``decay_steps``, as a method: under torch.compile a module
+        function, a global or a class attribute adds guards to every call, a method of a slotted
+        class and a literal none."""
+        s = xp.sin(1.5707963267948966 * (remaining / self.decay_steps))  # pi / 2
+        return s * s
+
     def _warmup(self, step: Any) -> Any:
         start = self.initial_learning_rate
         return start + (self.warmup_target - start) * (step / self.warmup_steps)  # type: ignore[operator]
@@ -148,16 +155,16 @@ class CosineDecay(LearningRateSchedule):
         length, warmup_steps = self.decay_steps, self.warmup_steps
         if target is None:
             remaining = length - xp.clip(step, max=length)
-            return self.initial_learning_rate * self._shape(xp, _half_cosine(xp, remaining, length))
+            return self.initial_learning_rate * self._shape(xp, self._half(xp, remaining))
         remaining = length - xp.clip(step - warmup_steps, max=length)
-        decay = target * self._shape(xp, _half_cosine(xp, remaining, length))
+        decay = target * self._shape(xp, self._half(xp, remaining))
         if warmup_steps == 0:
             return decay
         return xp.where(step < warmup_steps, self._warmup(step), decay)
 
 
 @_register_builtin
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class CosineDecayRestarts(LearningRateSchedule):
     r"""Cosine decay with warm restarts (SGDR), as Keras 3's ``keras.optimizers.schedules.CosineDecayRestarts``.
 

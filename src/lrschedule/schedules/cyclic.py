@@ -28,7 +28,7 @@ def _common_rate_dtype(*dtypes: str | None) -> str | None:
 
 
 @_register_builtin
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class OneCycle(LearningRateSchedule):
     r"""The 1cycle policy, as torch's ``torch.optim.lr_scheduler.OneCycleLR`` (learning rates).
 
@@ -176,7 +176,7 @@ class OneCycle(LearningRateSchedule):
 
 
 @_register_builtin
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class Cyclic(LearningRateSchedule):
     r"""Cyclical learning rates, as torch's ``torch.optim.lr_scheduler.CyclicLR`` (learning rates).
 

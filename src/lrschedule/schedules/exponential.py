@@ -76,7 +76,7 @@ def _chunks(first: float, total: float, most: float) -> list[float]:
 
 
 @_register_builtin
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class ExponentialDecay(LearningRateSchedule):
     r"""Exponential decay, as Keras 3's ``keras.optimizers.schedules.ExponentialDecay`` and optax's
     ``exponential_decay``.
@@ -195,7 +195,7 @@ class ExponentialDecay(LearningRateSchedule):
 
 
 @_register_builtin
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class InverseTimeDecay(LearningRateSchedule):
     r"""Inverse-time decay, as Keras 3's ``keras.optimizers.schedules.InverseTimeDecay``.
 

@@ -14,7 +14,7 @@ __all__ = ["PiecewiseInterpolate"]
 
 
 @_register_builtin
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class PiecewiseInterpolate(LearningRateSchedule):
     r"""Values at boundaries, interpolated linearly or along a half cosine in between.
 

@@ -16,7 +16,7 @@ DEFAULT_TIMESCALE = 10_000
 
 
 @_register_builtin
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class InverseSqrt(LearningRateSchedule):
     r"""Inverse square-root decay after a linear warmup, as transformers'
     ``get_inverse_sqrt_schedule`` (after big_vision's ``rsqrt`` schedule).

@@ -13,7 +13,7 @@ __all__ = ["Constant", "Linear"]
 
 
 @_register_builtin
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class Constant(LearningRateSchedule):
     r"""The same learning rate at every step, as optax's ``constant_schedule``.
 
@@ -46,7 +46,7 @@ class Constant(LearningRateSchedule):
 
 
 @_register_builtin
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class Linear(LearningRateSchedule):
     r"""A linear ramp between two rates, as optax's ``linear_schedule``.
 

@@ -15,7 +15,7 @@ __all__ = ["PiecewiseConstantDecay"]
 
 
 @_register_builtin
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class PiecewiseConstantDecay(LearningRateSchedule):
     r"""Piecewise constant values, as Keras 3's ``keras.optimizers.schedules.PiecewiseConstantDecay``.
 

@@ -13,7 +13,7 @@ __all__ = ["PolynomialDecay"]
 
 
 @_register_builtin
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class PolynomialDecay(LearningRateSchedule):
     r"""Polynomial decay, as Keras 3's ``keras.optimizers.schedules.PolynomialDecay`` and optax's
     ``polynomial_schedule``.

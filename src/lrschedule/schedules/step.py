@@ -35,7 +35,7 @@ def _periods(xp: Any, step: Any, half_step: Any, length: float) -> Any:
 
 
 @_register_builtin
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class StepDecay(LearningRateSchedule):
     r"""The rate multiplied by ``gamma`` every ``step_size`` steps, as torch's
     ``torch.optim.lr_scheduler.StepLR``.
@@ -101,7 +101,7 @@ class StepDecay(LearningRateSchedule):
 
 
 @_register_builtin
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class MultiStepDecay(LearningRateSchedule):
     r"""The rate multiplied by ``gamma`` at each milestone, as torch's
     ``torch.optim.lr_scheduler.MultiStepLR``.

@@ -26,7 +26,7 @@ DECAY_TYPES = ("linear", "cosine", "1-sqrt", "cosine_with_restarts")
 
 
 @_register_builtin
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, slots=True)
 class WarmupStableDecay(LearningRateSchedule):
     r"""Warmup, then a constant rate, then a decay, as transformers' ``get_wsd_schedule``.
 
