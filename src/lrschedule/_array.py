@@ -231,12 +231,11 @@ def evaluate(formula: Formula, step: Any, dtype: str | None, table: Table | None
     ``formula`` computes too), searched directly on NumPy arrays.
     """
     kind = type(step)
-    # np.generic first: under torch.compile each class tested adds a guard to every call
-    if kind is int or kind is float or isinstance(step, np.generic):
-        if not (kind is int or kind is float or isinstance(step, (np.integer, np.floating))):
-            raise _bad_step(step, f"a NumPy scalar of dtype {step.dtype}")
+    if kind is int or kind is float or isinstance(step, (np.integer, np.floating)):
         scalar = NUMPY_SCALARS.get(dtype) or _numpy_scalar(dtype)
         return scalar(scalar_value(formula, step))
+    if isinstance(step, np.generic):
+        raise _bad_step(step, f"a NumPy scalar of dtype {step.dtype}")
     torch = sys.modules.get("torch")
     if torch is not None and torch.is_tensor(step):  # not torch.Tensor: see _evaluate_torch
         return _evaluate_torch(torch, formula, step, dtype, table)
