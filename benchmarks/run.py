@@ -76,10 +76,11 @@ Not run yet. `benchmarks/gpu.py` (CuPy, torch CUDA and JAX GPU: per call, 1e8 st
 hand-written expressions, calls captured into CUDA graphs and replayed, `torch.cuda` sync debug
 mode, `cupyx.allow_synchronize(False)`, `jax.transfer_guard("disallow")`) needs an NVIDIA GPU, and
 none of the tasks that worked on this page was lent one (2026-11-25, 2026-12-01 and 2026-12-02:
-the device tool's `status` said `can_start_another: false`). On a GPU machine, `python benchmarks/run.py
---only gpu` writes `benchmarks/results/gpu.json`, and this section then shows its tables. The
-CuPy and torch CUDA test sessions (`nox -s tests-cupy`, and the CUDA cases of `tests-torch`) have
-not run on a GPU either.
+the device tool's `status` said `can_start_another: false`). `benchmarks/device.sh` is the
+prepared command for such a machine: the tests on the `cupy` and `torch-cuda` backends, the docs
+blocks that need CUDA, then `python benchmarks/run.py --only gpu`, which writes
+`benchmarks/results/gpu.json`; this section then shows its tables. None of those tests has run
+on a GPU yet either.
 """
 
 

@@ -1,8 +1,8 @@
 """The ``backend`` fixture: every installed array library, each on its interesting devices.
 
-``LRSCHEDULE_TEST_BACKENDS`` (comma-separated: numpy, strict, torch, jax, dask, cupy) limits the
-run to some libraries, as the nox sessions do; unset, every installed library runs. A missing
-library is a skip with a reason, never a silent pass.
+``LRSCHEDULE_TEST_BACKENDS`` (comma-separated: numpy, strict, torch, torch-cuda, jax, dask, cupy)
+limits the run to some libraries, as the nox sessions do; unset, every installed library runs. A
+missing library (or a GPU one without a CUDA device) is a skip with a reason, never a silent pass.
 """
 
 from __future__ import annotations
@@ -144,6 +144,23 @@ def _torch() -> list[Backend]:
     ]
 
 
+def _torch_cuda() -> list[Backend]:
+    import torch
+
+    (made,) = _torch()
+    device = torch.device("cuda", torch.cuda.current_device())  # "cuda:0", as results report it
+    return [dataclasses.replace(made, id="torch-cuda", device=device)]
+
+
+def _torch_cuda_skip() -> str | None:
+    missing = _missing("torch")
+    if missing:
+        return missing
+    import torch
+
+    return None if torch.cuda.is_available() else "no CUDA device (torch.cuda.is_available())"
+
+
 def _jax() -> list[Backend]:
     import jax
     import jax.numpy as jnp
@@ -242,6 +259,7 @@ _LIBRARIES: dict[str, tuple[Callable[[], str | None], Callable[[], list[Backend]
         ["strict", "strict-device1", "strict-no_float64", "strict-no_x64"],
     ),
     "torch": (lambda: _missing("torch"), _torch, ["torch"]),
+    "torch-cuda": (_torch_cuda_skip, _torch_cuda, ["torch-cuda"]),
     "jax": (lambda: _missing("jax"), _jax, ["jax", "jax-jit", "jax-x64-jit"]),
     "dask": (lambda: _missing("dask"), _dask, ["dask"]),
     "cupy": (_cupy_skip, _cupy, ["cupy"]),
