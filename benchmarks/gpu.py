@@ -25,7 +25,8 @@ A backend that is missing at run time (not installed, no CUDA device) is skipped
 recorded. ``run(quick)`` on a machine without a GPU returns results saying "skipped: no CUDA
 device". Each part is guarded: an exception is recorded in the results, the rest still runs.
 Run it with ``python benchmarks/run.py --only gpu`` (writes benchmarks/results/gpu.json) or
-``python benchmarks/gpu.py [--quick] [--json FILE]``.
+``python benchmarks/gpu.py [--quick] [--json FILE]``; on the device machine, ``bash
+benchmarks/device.sh`` runs it after the GPU tests, as one command (its header says how).
 """
 
 from __future__ import annotations
