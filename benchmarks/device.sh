@@ -21,13 +21,13 @@ export PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 OUT=${OUT:-/tmp/lrschedule-device}
 mkdir -p "$OUT"
 cd "$(dirname "$0")/.."
+# lrschedule itself from the source tree: no build step, no registry
+export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
 
 {
   date -u
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
   python -m pip install -q --no-index --no-deps .wheels/*.whl
-  # lrschedule itself from the source tree: no build step, no registry
-  export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
   python - <<'EOF'
 import importlib
 for name in ("lrschedule", "numpy", "array_api_compat", "array_api_strict", "cupy", "torch", "jax"):
@@ -42,21 +42,15 @@ import jax
 print("jax devices:", jax.devices())
 EOF
 } 2>&1 | tee "$OUT/setup.log"
-export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
+
+workers=(-n 8)  # pytest-xdist over the machine's cores; serially where it is not installed
+python -c "import xdist" 2>/dev/null || workers=()
 
 tests() {  # tests NAME BACKENDS SECONDS [pytest args]
   local name=$1 backends=$2 seconds=$3
   shift 3
-  LRSCHEDULE_TEST_BACKENDS=$backends timeout "$seconds" \
-    python -m pytest -q -p no:cacheprovider -x -n 8 "$@" 2>&1 | tee "$OUT/$name.log" | tail -5
-  echo "$name: exit ${PIPESTATUS[0]}" | tee -a "$OUT/summary.txt"
-}
-# without pytest-xdist (not carried): serially
-python -c "import xdist" 2>/dev/null || tests() {
-  local name=$1 backends=$2 seconds=$3
-  shift 3
-  LRSCHEDULE_TEST_BACKENDS=$backends timeout "$seconds" \
-    python -m pytest -q -p no:cacheprovider -x "$@" 2>&1 | tee "$OUT/$name.log" | tail -5
+  LRSCHEDULE_TEST_BACKENDS=$backends timeout "$seconds" python -m pytest -q -p no:cacheprovider \
+    -x "${workers[@]}" "$@" 2>&1 | tee "$OUT/$name.log" | tail -5
   echo "$name: exit ${PIPESTATUS[0]}" | tee -a "$OUT/summary.txt"
 }
 
