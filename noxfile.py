@@ -179,10 +179,10 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=None)
 def bench(session: nox.Session) -> None:
-    """The benchmark suite of issue 5 (benchmarks/run.py): every section but gpu, against
-    hand-written expressions, Keras 3, optax and torch.optim; saves benchmarks/results/*.json and
-    writes docs/performance.md. Not a test. Arguments go to run.py (``-- --quick``,
-    ``-- --only percall,compiled``, ``-- --no-write``)."""
+    """The benchmark suite (benchmarks/run.py): every section but gpu, against hand-written
+    expressions, Keras 3, optax and torch.optim; keeps the numbers the page shows in
+    benchmarks/results/summary.json and writes docs/performance.md. Not a test. Arguments go to
+    run.py (``-- --quick``, ``-- --only percall,compiled``, ``-- --no-write``, ``-- --render``)."""
     session.install(
         "-e", ".", TORCH, "jax", "optax", "keras", "dask[array]", "mpmath", "matplotlib"
     )

@@ -1,12 +1,12 @@
-"""Shared helpers of the benchmark sections: machine info, load, timing, formatting.
-
-Every section (``benchmarks/<section>.py``) may import from here. Nothing in this module measures a
-schedule: it only times what it is given and formats the numbers.
-"""
+"""What the sections share: schedules, machine and load, timing, formatting, ``main()``."""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import datetime
+import gc
+import importlib
 import math
 import os
 import platform
@@ -14,222 +14,163 @@ import statistics
 import subprocess
 import sys
 import time
-import timeit
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
+SUMMARY = ROOT / "benchmarks" / "results" / "summary.json"
 DOC = ROOT / "docs" / "performance.md"
-ASSETS = ROOT / "docs" / "img"
+
+STEP = 5000  # the per-call step: past the warmup, inside the decay, mid-period for the restarts
+BOUNDARIES = [1000 * (i + 1) for i in range(10)]
+VALUES = [0.1 * 0.5**i for i in range(11)]
+C_EXP = math.log(0.96) / 1000  # ExponentialDecay: 0.1 * exp(step * C_EXP)
+SCHEDULES: dict[str, str] = {
+    "ExponentialDecay": "ExponentialDecay(0.1, decay_steps=1000, decay_rate=0.96)",
+    "CosineDecay+warmup": (
+        "CosineDecay(0.0, decay_steps=10_000, warmup_target=0.1, warmup_steps=1000)"
+    ),
+    "PiecewiseConstant": "PiecewiseConstantDecay(BOUNDARIES, VALUES)",
+    "Warmup+Sequential": (
+        "Sequential([Warmup(Constant(0.1), 1000), CosineDecay(0.1, decay_steps=9000)], [1000])"
+    ),
+    "CosineDecayRestarts": "CosineDecayRestarts(0.1, first_decay_steps=1000)",
+}
+VECTOR = ("ExponentialDecay", "CosineDecay+warmup", "PiecewiseConstant", "CosineDecayRestarts")
 
 
-# --------------------------------------------------------------------------------------------------
+def make_schedules(names: Iterable[str] = SCHEDULES, dtype: str | None = None) -> dict[str, Any]:
+    """Fresh lrschedule objects of :data:`SCHEDULES` (with ``dtype=`` where given)."""
+    import lrschedule
+
+    env = {"BOUNDARIES": BOUNDARIES, "VALUES": VALUES, **vars(lrschedule)}
+    out = {name: eval(SCHEDULES[name], env) for name in names}
+    if dtype is not None:
+        out = {
+            name: type(s).from_config({**s.get_config(), "dtype": dtype}) for name, s in out.items()
+        }
+    return out
+
+
 # The machine and its load
-# --------------------------------------------------------------------------------------------------
-
-
 def utc_now() -> str:
-    """The current time, ``YYYY-MM-DD HH:MM UTC``."""
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def git_commit() -> str:
     """``git describe --always --dirty`` of the checkout, or ``"unknown"``."""
     try:
-        out = subprocess.run(
-            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
+        cmd = ["git", "-C", str(ROOT), "describe", "--always", "--dirty"]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         out = ""
     return out or "unknown"
 
 
-def machine() -> dict[str, str]:
-    """CPU, cores, memory, OS and Python of this machine (strings, for the page header)."""
-    cpu = platform.processor() or platform.machine()
+def _proc_field(path: str, prefix: str) -> str:
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        lines = Path(path).read_text().splitlines()
     except OSError:
-        pass
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count() or 0
-    mem = ""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem = f"{int(line.split()[1]) / 2**20:.0f} GiB RAM"
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": f"{os.cpu_count()} logical, {usable} usable",
-        "memory": mem,
-        "os": f"{platform.system()} {platform.release()}",
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-    }
+        return ""
+    return next((x.split(":", 1)[1].strip() for x in lines if x.startswith(prefix)), "")
+
+
+def machine() -> str:
+    """CPU, cores, memory, OS and Python of this machine, one line."""
+    cpu = _proc_field("/proc/cpuinfo", "model name") or platform.machine()
+    mem = _proc_field("/proc/meminfo", "MemTotal").split()
+    ram = f", {int(mem[0]) / 2**20:.0f} GiB RAM" if mem else ""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (
+        f"{cpu}, {os.cpu_count()} logical, {usable} usable cores{ram}, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
 
 
 def versions(*modules: str) -> dict[str, str]:
-    """``{name: version}`` of the modules that import (``"not installed"`` otherwise).
-
-    Imports them: call it in the process (or subprocess) that uses them.
-    """
-    import importlib
-
+    """``{name: version}`` of those of ``modules`` that import (imports them)."""
     out: dict[str, str] = {}
     for name in modules:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            out[name] = "not installed"
-            continue
-        out[name] = str(getattr(module, "__version__", "unknown"))
-    if "lrschedule" in out:
-        out["lrschedule"] += f" (git {git_commit()})"
+        with contextlib.suppress(ImportError):
+            out[name] = str(getattr(importlib.import_module(name), "__version__", "?"))
     return out
 
 
-def cpu_busy(seconds: float = 1.0) -> float | None:
-    """The share of all CPUs busy with other processes over ``seconds`` (Linux only): this
-    process's own CPU time is subtracted (library thread pools may still spin after the runs)."""
+def load() -> str:
+    """The load average and the share of the CPUs busy with other processes over 1 s."""
 
     def sample() -> tuple[int, int, int]:
         fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
         own = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
         return sum(fields[:8]), fields[3] + fields[4], int(own[11]) + int(own[12])
 
+    text = "load average " + "/".join(f"{x:.2f}" for x in os.getloadavg())
     try:
         total0, idle0, own0 = sample()
-        time.sleep(seconds)
+        time.sleep(1.0)
         total1, idle1, own1 = sample()
     except (OSError, ValueError, IndexError):
-        return None
-    busy = (total1 - total0) - (idle1 - idle0) - (own1 - own0)
-    return max(0.0, busy / max(total1 - total0, 1))
+        return text
+    busy = ((total1 - total0) - (idle1 - idle0) - (own1 - own0)) / max(total1 - total0, 1)
+    return f"{text}, CPUs {max(0.0, busy):.0%} busy with other work"
 
 
-def load_snapshot() -> dict[str, Any]:
-    """The load average and the share of CPUs busy with other work over one second."""
-    return {"loadavg": list(os.getloadavg()), "busy": cpu_busy()}
+# Timing: interleaved rounds, so that a burst of load hits every candidate alike
+def interleave(
+    thunks: dict[str, Callable[[], Any]], rounds: int, target: float, warm: bool = True
+) -> dict[str, list[float]]:
+    """Seconds per call of each ``thunk``: ``rounds`` interleaved rounds of ``target``-s loops."""
+
+    def seconds(fn: Callable[[], Any], number: int) -> float:
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        return time.perf_counter() - t0
+
+    loops = dict.fromkeys(thunks, 1)
+    for label, fn in thunks.items():
+        number, elapsed = 1, seconds(fn, 1) if warm else 0.0
+        while target > 0 and (elapsed := seconds(fn, number)) < target / 5 and number < 10**6:
+            number *= 10
+        loops[label] = max(1, int(number * target / max(elapsed, 1e-9)))
+    samples: dict[str, list[float]] = {label: [] for label in thunks}
+    labels = list(thunks)
+    gc.collect()
+    gc.disable()
+    try:
+        for r in range(rounds):
+            for label in labels[r % len(labels) :] + labels[: r % len(labels)]:
+                samples[label].append(seconds(thunks[label], loops[label]) / loops[label])
+    finally:
+        gc.enable()
+    return samples
 
 
-def format_load(snapshot: dict[str, Any] | None) -> str:
-    """``load average a/b/c, CPUs x% busy with other work over 1 s``."""
-    if not snapshot:
-        return "not recorded"
-    text = "load average " + "/".join(f"{x:.2f}" for x in snapshot["loadavg"])
-    busy = snapshot.get("busy")
-    return text if busy is None else f"{text}, CPUs {busy:.0%} busy with other work over 1 s"
+def medians(thunks: dict[str, Callable[[], Any]], rounds: int, target: float) -> dict[str, float]:
+    """:func:`interleave`'s medians, to four significant digits."""
+    return {k: sig(median(v)) for k, v in interleave(thunks, rounds, target).items()}
 
 
-# --------------------------------------------------------------------------------------------------
-# Timing
-# --------------------------------------------------------------------------------------------------
+median = statistics.median
 
 
-@dataclass
-class Series:
-    """Repeated measurements of one candidate, in seconds per call."""
-
-    label: str
-    samples: list[float] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.samples)
-
-    @property
-    def q1(self) -> float:
-        return quantile(self.samples, 0.25)
-
-    @property
-    def q3(self) -> float:
-        return quantile(self.samples, 0.75)
-
-    def to_json(self) -> dict[str, Any]:
-        """Median, quartiles and the raw samples (seconds)."""
-        return {
-            "median": self.median,
-            "q1": self.q1,
-            "q3": self.q3,
-            "samples": list(self.samples),
-        }
-
-
-def quantile(samples: Sequence[float], q: float) -> float:
-    """The ``q`` quantile of ``samples``, linear interpolation between order statistics."""
-    xs = sorted(samples)
-    pos = q * (len(xs) - 1)
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
-
-
-def loops_for(timer: timeit.Timer, target: float) -> int:
-    """The number of loops of ``timer`` that takes about ``target`` seconds."""
-    number = 1
-    while True:
-        elapsed = timer.timeit(number)
-        if elapsed >= target / 5 or number >= 10**7:
-            return max(1, int(number * target / max(elapsed, 1e-9)))
-        number *= 10
-
-
-def time_per_call(
-    candidates: dict[str, Callable[[Any], Any]],
-    arg: Any,
-    rounds: int,
-    target: float,
-    suffix: str = "",
-) -> dict[str, Series]:
-    """Interleaved timeit rounds of ``f(arg)<suffix>``: each round times every candidate once,
-    about ``target`` seconds each. Returns seconds per call."""
-    timers = {
-        label: timeit.Timer(f"f(step){suffix}", globals={"f": fn, "step": arg})
-        for label, fn in candidates.items()
-    }
-    loops = {label: loops_for(t, target) for label, t in timers.items()}
-    series = {label: Series(label) for label in candidates}
-    for _ in range(rounds):
-        for label, timer in timers.items():
-            series[label].samples.append(timer.timeit(loops[label]) / loops[label])
-    return series
-
-
-def time_statements(
-    candidates: dict[str, Callable[[], Any]], rounds: int, target: float
-) -> dict[str, Series]:
-    """Like :func:`time_per_call` for zero-argument callables (``f()``)."""
-    timers = {label: timeit.Timer("f()", globals={"f": fn}) for label, fn in candidates.items()}
-    loops = {label: loops_for(t, target) for label, t in timers.items()}
-    series = {label: Series(label) for label in candidates}
-    for _ in range(rounds):
-        for label, timer in timers.items():
-            series[label].samples.append(timer.timeit(loops[label]) / loops[label])
-    return series
-
-
-def ratio_spread(ours: Sequence[float], other: Sequence[float]) -> tuple[float, float]:
-    """Range (min, max) of the per-round ratios ours/other (same-round samples)."""
+def spread(ours: list[float], other: list[float]) -> list[float]:
+    """[min, max] of the same-round ratios ours / other."""
     ratios = [a / b for a, b in zip(ours, other, strict=False)]
-    return min(ratios), max(ratios)
+    return [round(min(ratios), 3), round(max(ratios), 3)]
+
+
+def sig(x: float, digits: int = 4) -> float:
+    """``x`` to ``digits`` significant digits: what the summary keeps of a time."""
+    return float(f"{x:.{digits}g}")
 
 
 def run_python(
     code: str, *args: str, env: dict[str, str] | None = None, timeout: float = 300
 ) -> str:
-    """Run ``python -c code args`` in a fresh interpreter; its stdout (raises on failure)."""
+    """``python -c code args`` in a fresh interpreter; its stdout (raises with stderr's last line)."""
     proc = subprocess.run(
         [sys.executable, "-c", code, *args],
         env={**os.environ, **(env or {})},
@@ -244,51 +185,53 @@ def run_python(
     return proc.stdout
 
 
-# --------------------------------------------------------------------------------------------------
 # Formatting
-# --------------------------------------------------------------------------------------------------
-
-
 def ns(seconds: float) -> str:
-    """Seconds as whole nanoseconds with thousands separators."""
     return f"{seconds * 1e9:,.0f}"
 
 
 def us(seconds: float) -> str:
-    """Seconds as microseconds, one decimal."""
     return f"{seconds * 1e6:,.1f}"
 
 
 def ms(seconds: float) -> str:
-    """Seconds as milliseconds, one decimal."""
-    return f"{seconds * 1e3:,.1f}"
-
-
-def mib(nbytes: float) -> str:
-    """Bytes as whole MiB."""
-    return f"{nbytes / 2**20:,.0f}"
+    """Milliseconds, three significant digits."""
+    x = seconds * 1e3
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
 
 
 def ratio(x: float) -> str:
-    """A ratio, two decimals below 10, one below 100, none above."""
-    if x >= 100:
-        return f"{x:,.0f}"
-    if x >= 10:
-        return f"{x:.1f}"
-    return f"{x:.2f}"
+    """A ratio: two decimals below 10, one below 100, none above."""
+    return f"{x:,.0f}" if x >= 100 else f"{x:.1f}" if x >= 10 else f"{x:.2f}"
 
 
-def table(header: list[str], rows: Iterable[list[str]], right: set[int] | None = None) -> str:
-    """A markdown table; columns in ``right`` (default: all but the first) right-aligned."""
-    right = right if right is not None else set(range(1, len(header)))
+def table(header: str | list[str], rows: Iterable[Any], right: set[int] | None = None) -> str:
+    """A markdown table (rows: lists or ``"a | b"``), ``right`` columns right-aligned."""
+    header = header.split(" | ") if isinstance(header, str) else header
+    right = set(range(1, len(header))) if right is None else right
     lines = ["| " + " | ".join(header) + " |"]
     lines.append("|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|")
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
+    lines += ["| " + (row if isinstance(row, str) else " | ".join(row)) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
 
 
-def verdict(met: bool | None) -> str:
-    """``met``, ``**missed**`` or ``n/a``."""
-    if met is None:
-        return "n/a"
-    return "met" if met else "**missed**"
+def goal(
+    text: str, pairs: Iterable[tuple[float, str]], limit: float | None
+) -> tuple[str, str, bool | None]:
+    """A goal row from the worst (largest) (ratio, where) of ``pairs``: met if <= ``limit``."""
+    r, where = max(pairs, default=(math.nan, ""))
+    if math.isnan(r):
+        return text, "not measured in this run", None
+    return text, f"worst {ratio(r)}x ({where})", None if limit is None else r <= limit
+
+
+def main(section: ModuleType, argv: list[str] | None = None) -> int:
+    """``python benchmarks/<section>.py [--quick]``: print its markdown and goals, save nothing."""
+    parser = argparse.ArgumentParser(description=(section.__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke test)")
+    args = parser.parse_args(argv)
+    data = section.run(quick=args.quick)
+    print(section.render(data))
+    for goal, measured, met in section.goals(data):
+        print(f"- {goal}: {measured} ({'n/a' if met is None else 'met' if met else 'missed'})")
+    return 0

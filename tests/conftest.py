@@ -58,6 +58,9 @@ class Backend:
                 return torch.as_tensor(np.asarray(values, dtype=dtype), dtype=dt)
             if self.device is None:
                 return self.xp.asarray(values, dtype=dt)
+            if self.id == "cupy":  # CuPy's asarray takes no device: the current one
+                with self.device:
+                    return self.xp.asarray(values, dtype=dt)
             return self.xp.asarray(values, dtype=dt, device=self.device)
 
     def call(self, schedule: Any, step: Any) -> Any:
@@ -215,7 +218,10 @@ def _dask() -> list[Backend]:
 
     return [
         Backend(
-            "dask", da, dtypes=("float32", "float64"), extra={"call": call, "to_numpy": to_numpy}
+            "dask",
+            da,
+            dtypes=("float16", "float32", "float64"),  # its blocks are NumPy arrays
+            extra={"call": call, "to_numpy": to_numpy},
         )
     ]
 

@@ -393,7 +393,6 @@ ERRORS = {
     "NaN in a JSON file": (["nan.json"], ["nan.json", "NaN"]),
     "not UTF-8": (["binary.json"], ["binary.json", "UTF-8"]),
     "not a schedule": (["list.json"], ["list.json", "dict"]),
-    "unavailable dtype": (["Constant", "value=0.1", 'dtype="bfloat16"'], ["bfloat16"]),
 }
 
 

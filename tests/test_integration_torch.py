@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -386,3 +387,277 @@ def test_without_torch_the_import_error_says_what_to_install() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "needs PyTorch" in out.stdout
     assert "pip install torch" in out.stdout
+
+
+DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
+
+
+@pytest.mark.filterwarnings("ignore:The epoch parameter:UserWarning")
+@pytest.mark.filterwarnings("ignore:Detected call of:UserWarning")
+@pytest.mark.parametrize("device", DEVICES)
+def test_fractional_epochs_agree_across_float_and_tensor_lrs(device: str) -> None:
+    """torch's documented use of CosineAnnealingWarmRestarts, ``scheduler.step(epoch + i /
+    iters)``: a group whose lr is a tensor gets the fraction too (it was truncated), and both
+    groups give torch's own values."""
+    model = _model().to(device)
+    groups = [
+        {"params": [model.weight], "lr": torch.tensor(0.1, dtype=torch.float64, device=device)},
+        {"params": [model.bias], "lr": 0.1},
+    ]
+    optimizer = torch.optim.SGD(groups, lr=0.1)
+    schedule = lrschedule.CosineDecayRestarts(0.1, first_decay_steps=3, t_mul=2.0, alpha=0.05)
+    scheduler = LRScheduler(optimizer, schedule)
+    reference_optimizer = torch.optim.SGD(_model().parameters(), lr=0.1)
+    reference = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+        reference_optimizer, T_0=3, T_mult=2, eta_min=0.005
+    )
+    iters = 7
+    for epoch in range(5):
+        for i in range(iters):
+            optimizer.step()
+            reference_optimizer.step()
+            scheduler.step(epoch + i / iters)
+            reference.step(epoch + i / iters)
+            expected = reference_optimizer.param_groups[0]["lr"]
+            tensor_lr, float_lr = (group["lr"] for group in optimizer.param_groups)
+            assert isinstance(tensor_lr, torch.Tensor)
+            assert tensor_lr.device.type == device
+            assert float(tensor_lr) == pytest.approx(expected, rel=1e-12, abs=0.0)
+            assert float_lr == pytest.approx(expected, rel=1e-12, abs=0.0)
+            assert float(tensor_lr) == pytest.approx(float_lr, rel=1e-15, abs=0.0)
+
+
+@pytest.mark.filterwarnings("ignore:The epoch parameter:UserWarning")
+def test_a_fractional_step_round_trips_through_the_state() -> None:
+    """``last_epoch=2.5`` is a fractional step (what ``step(2.5)`` leaves), kept by a resume."""
+    schedule = SCHEDULES["cosine-restarts"]
+    scheduler = _trained_scheduler(schedule, steps=2)
+    scheduler.step(2.5)
+    state = scheduler.state_dict()
+    assert state["last_epoch"] == 2.5
+    fresh = torch.optim.SGD(_model().parameters(), lr=torch.tensor(0.0, dtype=torch.float64))
+    resumed = LRScheduler(fresh, schedule)
+    resumed.load_state_dict(state)
+    assert resumed.last_epoch == 2.5
+    assert float(fresh.param_groups[0]["lr"]) == float(schedule(2.5)) != float(schedule(2))
+    fresh.step()
+    resumed.step()
+    assert resumed.last_epoch == 3.5
+    assert float(fresh.param_groups[0]["lr"]) == float(schedule(3.5))
+
+
+@pytest.mark.parametrize(
+    ("entry", "match"),
+    [
+        ({"last_epoch": "abc"}, r"`state_dict\['last_epoch'\]` must be an int or a finite float"),
+        ({"last_epoch": float("nan")}, r"last_epoch=nan"),
+        ({"last_epoch": -2}, r"at least -1\. Received: last_epoch=-2"),
+        ({"last_epoch": True}, r"Received: last_epoch=True"),
+        ({"get_lr": "boom"}, r"does not write: 'get_lr'"),
+        ({"optimizer": None}, r"does not write: 'optimizer'"),
+        ({"_step_count": 1.5}, r"`state_dict\['_step_count'\]` must be an int >= 0"),
+        ({"base_lrs": [0.1, 0.2]}, r"`state_dict\['base_lrs'\]` must be a list of 1 finite"),
+        ({"_last_lr": ["x"]}, r"Received: _last_lr=\['x'\]"),
+        ({"_is_initial": 0}, r"`state_dict\['_is_initial'\]` must be a bool"),
+    ],
+)
+def test_load_state_dict_checks_every_entry(entry: dict[str, Any], match: str) -> None:
+    scheduler = _trained_scheduler(SCHEDULES["exponential"], steps=3)
+    state = {**scheduler.state_dict(), **entry}
+    other = _trained_scheduler(SCHEDULES["cosine-warmup"], steps=5)
+    with pytest.raises(lrschedule.ConfigError, match=match):
+        other.load_state_dict(state)
+    assert other.last_epoch == 5  # nothing was set
+    assert other.schedules == [SCHEDULES["cosine-warmup"]]
+    assert "get_lr" not in vars(other)
+
+
+def test_load_state_dict_needs_the_step() -> None:
+    scheduler = _trained_scheduler(SCHEDULES["exponential"], steps=3)
+    state = scheduler.state_dict()
+    del state["last_epoch"]
+    with pytest.raises(lrschedule.ConfigError, match="no 'last_epoch' entry"):
+        scheduler.load_state_dict(state)
+
+
+# -- momentum and weight decay driven by schedules (issue 13, item 5) -------------------------
+
+MOMENTUM_STEPS = 120
+
+
+def _train_recording(
+    model: Any, optimizer: Any, scheduler: Any, steps: range, data: list[tuple[Any, Any]]
+) -> list[tuple[float, float, float]]:
+    """Run ``steps``; the (lr, momentum or beta1, weight decay) each optimizer step used."""
+    used = []
+    for step in steps:
+        x, y = data[step % len(data)]
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        group = optimizer.param_groups[0]
+        momentum = group["betas"][0] if "betas" in group else group["momentum"]
+        used.append((float(group["lr"]), float(momentum), float(group["weight_decay"])))
+        optimizer.step()
+        scheduler.step()
+    return used
+
+
+MOMENTUM_OPTIMIZERS: dict[str, Callable[..., Any]] = {
+    "sgd": lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9),
+    "adam": lambda params: torch.optim.Adam(params, lr=0.1),
+}
+
+
+@pytest.mark.parametrize("three_phase", [False, True])
+@pytest.mark.parametrize("optimizer_name", list(MOMENTUM_OPTIMIZERS))
+def test_momentum_schedule_is_onecyclelr_cycle_momentum_across_a_resume(
+    optimizer_name: str, three_phase: bool, tmp_path: Path
+) -> None:
+    """A real training loop, checkpointed halfway with ``torch.save`` and resumed in fresh
+    objects: the momentum (SGD) or beta1 (Adam) each step used is torch's ``OneCycleLR(...,
+    cycle_momentum=True)``'s, at rtol 1e-9, and so is the learning rate."""
+    make = MOMENTUM_OPTIMIZERS[optimizer_name]
+    data = _data()
+    kwargs = {"pct_start": 0.25, "three_phase": three_phase}
+
+    model = _model()
+    optimizer = make(model.parameters())
+    reference = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer,
+        0.05,
+        total_steps=MOMENTUM_STEPS,
+        cycle_momentum=True,
+        base_momentum=0.8,
+        max_momentum=0.93,
+        **kwargs,
+    )
+    expected = _train_recording(model, optimizer, reference, range(MOMENTUM_STEPS), data)
+
+    schedule = lrschedule.OneCycle(0.05, MOMENTUM_STEPS, **kwargs)
+    momentum = schedule.momentum(base_momentum=0.8, max_momentum=0.93)
+    half = MOMENTUM_STEPS // 2
+    model = _model()
+    optimizer = make(model.parameters())
+    scheduler = LRScheduler(optimizer, schedule, momentum=momentum)
+    used = _train_recording(model, optimizer, scheduler, range(half), data)
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+        },
+        tmp_path / "checkpoint.pt",
+    )
+    checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert checkpoint["scheduler"]["hyperparameter_schedules"] == {
+        "momentum": [lrschedule.serialize(momentum)]
+    }
+
+    model = _model(seed=7)  # other weights: the checkpoint brings them back
+    optimizer = make(model.parameters())
+    scheduler = LRScheduler(optimizer, schedule, momentum=momentum)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    assert scheduler.last_epoch == half
+    used += _train_recording(model, optimizer, scheduler, range(half, MOMENTUM_STEPS), data)
+
+    np.testing.assert_allclose(
+        [u[1] for u in used], [e[1] for e in expected], rtol=1e-9, atol=0, err_msg="momentum"
+    )
+    np.testing.assert_allclose(
+        [u[0] for u in used], [e[0] for e in expected], rtol=1e-9, atol=0, err_msg="lr"
+    )
+
+
+def test_cyclic_momentum_is_cycliclr_cycle_momentum() -> None:
+    data = _data()
+    model = _model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    reference = torch.optim.lr_scheduler.CyclicLR(
+        optimizer, 0.01, 0.1, step_size_up=7, step_size_down=12, mode="triangular2"
+    )
+    expected = _train_recording(model, optimizer, reference, range(100), data)
+    schedule = lrschedule.Cyclic(0.01, 0.1, 7, 12, mode="triangular2")
+    model = _model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    scheduler = LRScheduler(optimizer, schedule, momentum=schedule.momentum(0.8, 0.9))
+    used = _train_recording(model, optimizer, scheduler, range(100), data)
+    np.testing.assert_allclose(np.asarray(used)[:, :2], np.asarray(expected)[:, :2], rtol=1e-9)
+
+
+def test_weight_decay_schedule_per_group_and_state() -> None:
+    model = _model()
+    groups = [{"params": [model.weight]}, {"params": [model.bias]}]
+    optimizer = torch.optim.AdamW(groups, lr=0.1, weight_decay=0.5)
+    decay = [lrschedule.Linear(0.1, 0.0, 10), lrschedule.Constant(0.0)]
+    scheduler = LRScheduler(optimizer, lrschedule.Constant(0.01), weight_decay=decay)
+    for step in range(15):
+        assert optimizer.param_groups[0]["weight_decay"] == float(decay[0](step))
+        assert optimizer.param_groups[1]["weight_decay"] == 0.0
+        optimizer.step()
+        scheduler.step()
+    state = scheduler.state_dict()
+    fresh = torch.optim.AdamW([{"params": [model.weight]}, {"params": [model.bias]}], lr=0.1)
+    resumed = LRScheduler(fresh, lrschedule.Constant(0.01))
+    with pytest.warns(UserWarning, match="drives the weight_decay, which this scheduler did not"):
+        resumed.load_state_dict(state)
+    assert resumed.hyperparameter_schedules == {"weight_decay": decay}
+    assert fresh.param_groups[0]["weight_decay"] == float(decay[0](15))
+
+
+def test_momentum_schedule_on_tensor_betas() -> None:
+    """Adam's ``betas`` as tensors: beta1 updated in place, as a tensor lr is."""
+    model = _model()
+    betas = (torch.tensor(0.9, dtype=torch.float64), torch.tensor(0.999, dtype=torch.float64))
+    optimizer = torch.optim.Adam(model.parameters(), lr=torch.tensor(0.01), betas=betas)
+    schedule = lrschedule.OneCycle(0.01, 50)
+    scheduler = LRScheduler(optimizer, schedule, momentum=schedule.momentum())
+    beta1 = optimizer.param_groups[0]["betas"][0]
+    for step in range(50):
+        assert optimizer.param_groups[0]["betas"][0] is beta1
+        assert float(beta1) == pytest.approx(float(schedule.momentum()(step)), rel=1e-15)
+        optimizer.step()
+        scheduler.step()
+
+
+def test_momentum_needs_an_optimizer_with_momentum_or_betas() -> None:
+    model = _model()
+    adagrad = torch.optim.Adagrad(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"Argument `momentum` needs an optimizer .*'betas' or"):
+        LRScheduler(adagrad, lrschedule.Constant(0.1), momentum=lrschedule.Constant(0.9))
+    sgd = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match=r"Argument `momentum` must be an lrschedule"):
+        LRScheduler(sgd, lrschedule.Constant(0.1), momentum=0.9)
+    with pytest.raises(ValueError, match=r"Argument `weight_decay` must be one schedule"):
+        LRScheduler(sgd, lrschedule.Constant(0.1), weight_decay=[lrschedule.Constant(0.0)] * 2)
+
+
+@pytest.mark.parametrize(
+    ("entry", "match"),
+    [
+        ({"betas": []}, r"keys among \['momentum', 'weight_decay'\]"),
+        ([], r"must be a dict"),
+        ({"momentum": "x"}, r"must be a list of 1 schedule configs"),
+    ],
+)
+def test_load_state_dict_checks_the_hyperparameter_schedules(entry: Any, match: str) -> None:
+    scheduler = _trained_scheduler(SCHEDULES["exponential"], steps=3)
+    state = {**scheduler.state_dict(), "hyperparameter_schedules": entry}
+    with pytest.raises(lrschedule.ConfigError, match=match):
+        scheduler.load_state_dict(state)
+    assert scheduler.hyperparameter_schedules == {}
+
+
+def test_a_checkpoint_without_hyperparameter_schedules_keeps_the_schedulers() -> None:
+    """Checkpoints written before momentum could be driven have no such entry."""
+    model = _model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    momentum = lrschedule.Linear(0.9, 0.5, 10)
+    scheduler = LRScheduler(optimizer, SCHEDULES["exponential"], momentum=momentum)
+    state = _trained_scheduler(SCHEDULES["exponential"], steps=4).state_dict()
+    del state["hyperparameter_schedules"]
+    scheduler.load_state_dict(state)
+    assert scheduler.hyperparameter_schedules == {"momentum": [momentum]}
+    assert optimizer.param_groups[0]["momentum"] == float(momentum(4))

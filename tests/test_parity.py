@@ -15,10 +15,9 @@ Where Keras's float32 arithmetic is ill-conditioned, Keras may differ from us, b
 are right: for every ``CosineDecayRestarts`` case (Keras's float32 closed form for the period can
 miss a restart, and its in-period fraction loses digits as the step grows) and for the cases in
 ``KERAS_FLOAT32_OFF`` (``PolynomialDecay`` with ``power < 1`` and ``cycle``, ``ExponentialDecay``
-with ``decay_rate`` near 1), our values are checked at every step against an independent reference
-written from the published definition with exact arithmetic for the period and the exponent
-(``fractions.Fraction``) and ``mpmath``, and may differ from Keras only where Keras differs from
-that reference. Everywhere else, Keras is the reference.
+with ``decay_rate`` near 1), our values are checked at every step against the independent reference
+of ``tests/references.py`` (the published definition, evaluated with ``mpmath``), and may differ
+from Keras only where Keras differs from that reference. Everywhere else, Keras is the reference.
 
 Run with ``KERAS_BACKEND=numpy`` or ``KERAS_BACKEND=torch``; numpy is the default here.
 """
@@ -36,12 +35,12 @@ from fractions import Fraction
 from functools import cache
 from typing import Any
 
-import mpmath
 import numpy as np
 import numpy.typing as npt
 import pytest
 
 import lrschedule
+import references
 
 os.environ.setdefault("KERAS_BACKEND", "numpy")
 with warnings.catch_warnings():
@@ -98,8 +97,8 @@ class Case:
         """The exact reference where Keras's float32 may legitimately be off, else ``None``."""
         if self.cls != "CosineDecayRestarts" and self.id not in KERAS_FLOAT32_OFF:
             return None
-        reference = REFERENCES[self.cls]
-        return lambda step: reference(step, **self.kwargs)
+        reference = _keras_reference(self.cls, self.kwargs)
+        return lambda step: float(reference(step))
 
 
 def _family(cls: str, required: dict[str, Any], variants: dict[str, dict[str, Any]]) -> list[Case]:
@@ -259,88 +258,22 @@ Keras differs from the reference."""
 # -- independent references ---------------------------------------------------------------------
 
 
-def _to_mpf(value: Fraction) -> Any:
-    return mpmath.mpf(value.numerator) / value.denominator
+def _keras_reference(cls: str, kwargs: Mapping[str, Any]) -> references.Reference:
+    """The reference of ``tests/references.py`` for a Keras schedule built from ``kwargs``."""
+    kw = {k: v for k, v in kwargs.items() if k != "name"}
+    rate = kw.pop("initial_learning_rate")
+    if cls == "CosineDecayRestarts":
+        return references.sgdr(rate, kw.pop("first_decay_steps"), **kw)
+    if cls == "ExponentialDecay":
+        return references.exponential(rate, kw.pop("decay_steps"), kw.pop("decay_rate"), **kw)
+    if cls == "PolynomialDecay":
+        steps, end = kw.pop("decay_steps"), kw.pop("end_learning_rate", 0.0001)
+        return references.polynomial(rate, steps, end, **kw)
+    raise AssertionError(f"no reference for {cls}")
 
 
-def _sgdr_reference(
-    step: int,
-    initial_learning_rate: float,
-    first_decay_steps: float,
-    t_mul: float = 2.0,
-    m_mul: float = 1.0,
-    alpha: float = 0.0,
-    name: str | None = None,
-) -> float:
-    """SGDR (Loshchilov & Hutter 2017), as in Keras's docs, with the period found exactly.
-
-    Period ``i`` lasts ``T_i = first_decay_steps * t_mul**i`` steps; the period of ``step`` is the
-    ``i`` with ``S_i <= step < S_i + T_i`` where ``S_i = sum(T_j for j < i)``, found by summing in
-    ``Fraction``s; the rest is evaluated with ``mpmath`` at 40 digits.
-    """
-    del name
-    length = Fraction(first_decay_steps)
-    if t_mul == 1.0:
-        i = math.floor(Fraction(step) / length)
-        start = i * length
-    else:
-        i, start = 0, Fraction(0)
-        while start + length <= step:
-            start += length
-            length *= Fraction(t_mul)
-            i += 1
-    fraction = (step - start) / length
-    with mpmath.workdps(40):
-        cosine = (1 + mpmath.cos(mpmath.pi * _to_mpf(fraction))) / 2
-        peak = mpmath.mpf(m_mul) ** i if i else mpmath.mpf(1)
-        value = initial_learning_rate * ((1 - mpmath.mpf(alpha)) * peak * cosine + alpha)
-        return float(value)
-
-
-def _exponential_reference(
-    step: int,
-    initial_learning_rate: float,
-    decay_steps: float,
-    decay_rate: float,
-    staircase: bool = False,
-    name: str | None = None,
-) -> float:
-    """Keras's documented exponential decay, with ``step / decay_steps`` exact (``Fraction``)."""
-    del name
-    exponent = Fraction(step) / Fraction(decay_steps)
-    if staircase:
-        exponent = Fraction(math.floor(exponent))
-    with mpmath.workdps(40):
-        return float(initial_learning_rate * mpmath.mpf(decay_rate) ** _to_mpf(exponent))
-
-
-def _polynomial_reference(
-    step: int,
-    initial_learning_rate: float,
-    decay_steps: float,
-    end_learning_rate: float = 0.0001,
-    power: float = 1.0,
-    cycle: bool = False,
-    name: str | None = None,
-) -> float:
-    """Keras's documented polynomial decay, with the horizon and ``1 - p`` exact (``Fraction``)."""
-    del name
-    period = Fraction(decay_steps)
-    if cycle:
-        horizon = period * max(1, math.ceil(Fraction(step) / period))
-        remaining = (horizon - step) / horizon
-    else:
-        remaining = (period - min(Fraction(step), period)) / period
-    with mpmath.workdps(40):
-        rate, end = mpmath.mpf(initial_learning_rate), mpmath.mpf(end_learning_rate)
-        return float((rate - end) * _to_mpf(remaining) ** mpmath.mpf(power) + end)
-
-
-REFERENCES: dict[str, Callable[..., float]] = {
-    "CosineDecayRestarts": _sgdr_reference,
-    "ExponentialDecay": _exponential_reference,
-    "PolynomialDecay": _polynomial_reference,
-}
+def _sgdr_reference(step: int, **kwargs: Any) -> float:
+    return float(_keras_reference("CosineDecayRestarts", kwargs)(step))
 
 
 # -- the step grid --------------------------------------------------------------------------------

@@ -295,3 +295,23 @@ def test_cli_plot_errors(args: list[str], status: int, fragment: str, tmp_path: 
     assert lines[0].startswith("lrschedule: error: ")
     assert fragment in lines[0]
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_schedules_show_their_curve_in_notebooks() -> None:
+    """``_repr_svg_``: Jupyter's rich display of a schedule is its curve (issue 13, item 7)."""
+    pytest.importorskip("matplotlib")
+    schedule = lrschedule.Warmup(lrschedule.CosineDecay(0.1, 1000), warmup_steps=100)
+    text = schedule._repr_svg_()
+    assert text is not None
+    assert text.startswith("<?xml")
+    assert text.rstrip().endswith("</svg>")
+    assert "Warmup(" in text  # the repr as the title, kept as text
+    assert len(text) < 100_000
+
+
+def test_notebook_preview_falls_back_to_the_text_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without matplotlib, or for a schedule that cannot be drawn, ``None``: the text repr."""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib raises ImportError
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    assert lrschedule.Constant(0.1)._repr_svg_() is None
+    assert repr(lrschedule.Constant(0.1)) == "Constant(value=0.1)"

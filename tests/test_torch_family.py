@@ -1,13 +1,12 @@
 """StepDecay, MultiStepDecay, OneCycle and Cyclic against torch's documented definitions.
 
-The references below are written from torch.optim.lr_scheduler's documentation and its closed
-forms (``StepLR``, ``MultiStepLR``, ``OneCycleLR``, ``CyclicLR``), evaluated with mpmath at 50
-digits, never by calling lrschedule. torch itself is compared in tests/golden/ (make_torch.py).
+The references (``tests/references.py``) are written from torch.optim.lr_scheduler's documentation
+and its closed forms (``StepLR``, ``MultiStepLR``, ``OneCycleLR``, ``CyclicLR``), evaluated with
+mpmath, never by calling lrschedule. torch itself is compared in tests/golden/ (make_torch.py).
 """
 
 from __future__ import annotations
 
-import bisect
 import importlib.util
 import json
 import math
@@ -15,120 +14,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import mpmath
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mpmath import mpf
 
 import lrschedule
 from checks import assert_torch_compiles_once
-from lrschedule import Cyclic, MultiStepDecay, OneCycle, StepDecay
+from lrschedule import Cyclic, MultiStepDecay, OneCycle, OneCycleMomentum, StepDecay
+from references import (
+    Reference,
+    cyclic,
+    multi_step_decay,
+    one_cycle,
+    one_cycle_momentum,
+    step_decay,
+)
 
 if TYPE_CHECKING:
     from conftest import Backend
 
-Reference = Callable[[int], Any]
-DIGITS = 50  # mpmath's working precision for the references (set locally: mp.dps is global)
-
 
 def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
-
-
-# -- references, from torch's documentation ---------------------------------------------------
-
-
-def step_lr(lr: float, step_size: float, gamma: float) -> Reference:
-    """StepLR: ``lr * gamma ** (epoch // step_size)``."""
-
-    @mpmath.workdps(DIGITS)
-    def f(t: int) -> mpf:
-        return mpf(lr) * mpf(gamma) ** mpmath.floor(mpf(t) / mpf(step_size))
-
-    return f
-
-
-def multi_step_lr(lr: float, milestones: list[float], gamma: float) -> Reference:
-    """MultiStepLR: ``lr * gamma ** bisect_right(sorted(milestones), epoch)``."""
-    ordered = sorted(milestones)
-
-    @mpmath.workdps(DIGITS)
-    def f(t: int) -> mpf:
-        return mpf(lr) * mpf(gamma) ** bisect.bisect_right(ordered, t)
-
-    return f
-
-
-def one_cycle_lr(
-    max_lr: float,
-    total_steps: int,
-    pct_start: float = 0.3,
-    anneal_strategy: str = "cos",
-    div_factor: float = 25.0,
-    final_div_factor: float = 1e4,
-    three_phase: bool = False,
-) -> Reference:
-    """OneCycleLR's phases (torch's ``_schedule_phases``); held at the last step ``N - 1`` after it
-    (lrschedule's documented convention where torch extrapolates at ``N`` and raises past it)."""
-    initial = mpf(max_lr) / mpf(div_factor)
-    peak, final = mpf(max_lr), initial / mpf(final_div_factor)
-    p, N = mpf(pct_start), mpf(total_steps)
-    if three_phase:
-        phases = [
-            (p * N - 1, initial, peak),
-            (2 * p * N - 2, peak, initial),
-            (N - 1, initial, final),
-        ]
-    else:
-        phases = [(p * N - 1, initial, peak), (N - 1, peak, final)]
-
-    def anneal(start: mpf, end: mpf, pct: mpf) -> mpf:
-        if anneal_strategy == "cos":
-            return end + (start - end) / 2 * (mpmath.cos(mpmath.pi * pct) + 1)
-        return (end - start) * pct + start
-
-    @mpmath.workdps(DIGITS)
-    def f(t: int) -> mpf:
-        step = min(mpf(t), N - 1)
-        start_step = mpf(0)
-        for i, (end_step, a, b) in enumerate(phases):
-            if step <= end_step or i == len(phases) - 1:
-                return anneal(a, b, (step - start_step) / (end_step - start_step))
-            start_step = end_step
-        raise AssertionError("unreachable")
-
-    return f
-
-
-def cyclic_lr(
-    base_lr: float,
-    max_lr: float,
-    step_size_up: float = 2000,
-    step_size_down: float | None = None,
-    mode: str = "triangular",
-    gamma: float = 1.0,
-) -> Reference:
-    """CyclicLR.get_lr: cycle = floor(1 + t / total), x = 1 + t / total - cycle, ..."""
-    up = mpf(step_size_up)
-    down = up if step_size_down is None else mpf(step_size_down)
-    total = up + down
-    ratio = up / total
-
-    @mpmath.workdps(DIGITS)
-    def f(t: int) -> mpf:
-        cycle = mpmath.floor(1 + mpf(t) / total)
-        x = 1 + mpf(t) / total - cycle
-        scale = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
-        height = (mpf(max_lr) - mpf(base_lr)) * scale
-        if mode == "triangular":
-            return mpf(base_lr) + height
-        if mode == "triangular2":
-            return mpf(base_lr) + height * (1 / mpf(2) ** (cycle - 1))
-        return mpf(base_lr) + height * mpf(gamma) ** t
-
-    return f
 
 
 # -- cases ------------------------------------------------------------------------------------
@@ -147,75 +55,111 @@ class Case:
 
 
 CASES = [
-    Case("step", StepDecay(0.1, 30), step_lr(0.1, 30, 0.1), (30, 60, 90)),
+    Case("step", StepDecay(0.1, 30), step_decay(0.1, 30, 0.1), (30, 60, 90)),
     Case(
-        "step-growth", StepDecay(0.01, 7, gamma=1.05), step_lr(0.01, 7, 1.05), (7, 14, 700), False
+        "step-growth",
+        StepDecay(0.01, 7, gamma=1.05),
+        step_decay(0.01, 7, 1.05),
+        (7, 14, 700),
+        False,
     ),
-    Case("step-slow", StepDecay(1.0, 1, gamma=0.9999), step_lr(1.0, 1, 0.9999), (1, 50_000)),
-    Case("step-gamma-0", StepDecay(0.5, 10, gamma=0.0), step_lr(0.5, 10, 0.0), (10,)),
-    Case("step-float-size", StepDecay(1.0, 2.5, 0.5), step_lr(1.0, 2.5, 0.5), (5, 10, 25)),
-    Case("multistep", MultiStepDecay(0.05, [30, 80]), multi_step_lr(0.05, [30, 80], 0.1), (30, 80)),
+    Case("step-slow", StepDecay(1.0, 1, gamma=0.9999), step_decay(1.0, 1, 0.9999), (1, 50_000)),
+    Case("step-gamma-0", StepDecay(0.5, 10, gamma=0.0), step_decay(0.5, 10, 0.0), (10,)),
+    Case("step-float-size", StepDecay(1.0, 2.5, 0.5), step_decay(1.0, 2.5, 0.5), (5, 10, 25)),
+    Case(
+        "multistep", MultiStepDecay(0.05, [30, 80]), multi_step_decay(0.05, [30, 80], 0.1), (30, 80)
+    ),
     Case(
         "multistep-duplicates",
         MultiStepDecay(1.0, [0, 10, 10, 10, 250], gamma=0.5),
-        multi_step_lr(1.0, [0, 10, 10, 10, 250], 0.5),
+        multi_step_decay(1.0, [0, 10, 10, 10, 250], 0.5),
         (10, 250),
     ),
-    Case("multistep-none", MultiStepDecay(0.3, []), multi_step_lr(0.3, [], 0.1)),
+    Case("multistep-none", MultiStepDecay(0.3, []), multi_step_decay(0.3, [], 0.1)),
     Case(
         "onecycle",
         OneCycle(0.1, 1000),
-        one_cycle_lr(0.1, 1000),
+        one_cycle(0.1, 1000),
         (299, 999),
     ),
     Case(
         "onecycle-linear",
         OneCycle(0.5, 400, pct_start=0.25, anneal_strategy="linear"),
-        one_cycle_lr(0.5, 400, 0.25, "linear"),
+        one_cycle(0.5, 400, 0.25, "linear"),
         (99, 399),
     ),
     Case(
         "onecycle-three-phase",
         OneCycle(0.1, 500, three_phase=True, div_factor=10.0, final_div_factor=100.0),
-        one_cycle_lr(0.1, 500, three_phase=True, div_factor=10.0, final_div_factor=100.0),
+        one_cycle(0.1, 500, three_phase=True, div_factor=10.0, final_div_factor=100.0),
         (149, 298, 499),
     ),
     Case(
         "onecycle-linear-three-phase",
         OneCycle(2.0, 333, pct_start=0.4, anneal_strategy="linear", three_phase=True),
-        one_cycle_lr(2.0, 333, 0.4, "linear", three_phase=True),
+        one_cycle(2.0, 333, 0.4, "linear", three_phase=True),
         (132, 133, 264, 265, 332),
     ),
-    Case("onecycle-short", OneCycle(1.0, 2, pct_start=0.9), one_cycle_lr(1.0, 2, 0.9), (1,)),
-    Case("cyclic", Cyclic(0.001, 0.006, 20), cyclic_lr(0.001, 0.006, 20), (20, 40, 60)),
+    Case("onecycle-short", OneCycle(1.0, 2, pct_start=0.9), one_cycle(1.0, 2, 0.9), (1,)),
+    Case(
+        "onecycle-epochs",
+        OneCycle(0.1, epochs=7, steps_per_epoch=30, pct_start=0.25),
+        one_cycle(0.1, 210, 0.25),
+        (51, 209),
+    ),
+    Case(
+        "onecycle-momentum",
+        OneCycle(0.1, 1000).momentum(),
+        one_cycle_momentum(0.85, 0.95, 1000),
+        (299, 999),
+    ),
+    Case(
+        "onecycle-momentum-linear-three-phase",
+        OneCycle(2.0, 333, 0.4, "linear", three_phase=True).momentum(0.8, 0.9),
+        one_cycle_momentum(0.8, 0.9, 333, 0.4, "linear", three_phase=True),
+        (132, 133, 264, 265, 332),
+    ),
+    Case(
+        "onecycle-momentum-epochs",
+        OneCycleMomentum(0.5, 0.99, epochs=3, steps_per_epoch=40, pct_start=0.2),
+        one_cycle_momentum(0.5, 0.99, 120, 0.2),
+        (23, 119),
+    ),
+    Case("cyclic", Cyclic(0.001, 0.006, 20), cyclic(0.001, 0.006, 20), (20, 40, 60)),
+    Case(
+        "cyclic-momentum",
+        Cyclic(0.001, 0.006, 20, 30, mode="triangular2").momentum(0.8, 0.9),
+        cyclic(0.9, 0.8, 20, 30, mode="triangular2"),
+        (20, 50, 70),
+    ),
     Case(
         "cyclic-down",
         Cyclic(0.01, 0.1, 10, 25),
-        cyclic_lr(0.01, 0.1, 10, 25),
+        cyclic(0.01, 0.1, 10, 25),
         (10, 35, 45, 70),
     ),
     Case(
         "cyclic-triangular2",
         Cyclic(0.001, 0.1, 15, mode="triangular2"),
-        cyclic_lr(0.001, 0.1, 15, mode="triangular2"),
+        cyclic(0.001, 0.1, 15, mode="triangular2"),
         (15, 30, 45, 60, 75),
     ),
     Case(
         "cyclic-triangular2-down-inverted",
         Cyclic(0.5, 0.05, 5, 12, mode="triangular2"),
-        cyclic_lr(0.5, 0.05, 5, 12, mode="triangular2"),
+        cyclic(0.5, 0.05, 5, 12, mode="triangular2"),
         (5, 17, 22, 34),
     ),
     Case(
         "cyclic-exp-range",
         Cyclic(0.001, 0.01, 10, mode="exp_range", gamma=0.99),
-        cyclic_lr(0.001, 0.01, 10, mode="exp_range", gamma=0.99),
+        cyclic(0.001, 0.01, 10, mode="exp_range", gamma=0.99),
         (10, 20, 30),
     ),
     Case(
         "cyclic-exp-range-down",
         Cyclic(0.02, 0.2, 8, 20, mode="exp_range", gamma=0.99999),
-        cyclic_lr(0.02, 0.2, 8, 20, mode="exp_range", gamma=0.99999),
+        cyclic(0.02, 0.2, 8, 20, mode="exp_range", gamma=0.99999),
         (8, 28, 36),
     ),
 ]
@@ -364,7 +308,7 @@ def test_cyclic_generated(
     step: int,
 ) -> None:
     schedule = Cyclic(base, peak, up, down, mode=mode, gamma=gamma)
-    exact = cyclic_lr(base, peak, up, down, mode, gamma)(step)
+    exact = cyclic(base, peak, up, down, mode, gamma)(step)
     value = schedule(step)
     assert math.isclose(value, schedule(np.asarray([step]))[0], rel_tol=1e-13)  # libm vs NumPy SIMD
     # base + (max - base) * scale, as torch: exact to the rounding of the larger rate
@@ -398,7 +342,7 @@ def test_one_cycle_generated(
         peak, total, pct_start=pct, anneal_strategy=strategy, three_phase=three_phase
     )
     step = round(fraction * total)
-    exact = one_cycle_lr(peak, total, pct, strategy, three_phase=three_phase)(step)
+    exact = one_cycle(peak, total, pct, strategy, three_phase=three_phase)(step)
     value = schedule(step)
     assert math.isclose(value, schedule(np.asarray([step]))[0], rel_tol=1e-13)  # libm vs NumPy SIMD
     assert math.isclose(value, float(exact), rel_tol=1e-12, abs_tol=1e-300)
@@ -469,7 +413,7 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("one-lr-nan", lambda: OneCycle(nan, 100), ValueError, "max_learning_rate=nan"),
     ("one-total-1", lambda: OneCycle(0.1, 1), ValueError, "total_steps=1"),
     ("one-total-0", lambda: OneCycle(0.1, 0), ValueError, "total_steps=0"),
-    ("one-total-float", lambda: OneCycle(0.1, 100.0), ValueError, "total_steps=100.0"),
+    ("one-total-float", lambda: OneCycle(0.1, 100.5), ValueError, "total_steps=100.5"),
     ("one-total-bool", lambda: OneCycle(0.1, True), TypeError, "total_steps=True"),
     ("one-pct-0", lambda: OneCycle(0.1, 100, pct_start=0.0), ValueError, "pct_start=0.0"),
     ("one-pct-1", lambda: OneCycle(0.1, 100, pct_start=1.0), ValueError, "pct_start=1.0"),
@@ -510,6 +454,38 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
         "final_div_factor=-10000.0",
     ),
     ("one-three-int", lambda: OneCycle(0.1, 100, three_phase=1), TypeError, "three_phase=1"),
+    # torch's OneCycleLR: "You must define either total_steps OR (epochs AND steps_per_epoch)"
+    (
+        "one-no-length",
+        lambda: OneCycle(0.1),
+        ValueError,
+        r"`total_steps` must be given, or both `epochs` and `steps_per_epoch`.*epochs=None",
+    ),
+    (
+        "one-epochs-only",
+        lambda: OneCycle(0.1, epochs=10),
+        ValueError,
+        r"epochs=10, steps_per_epoch=None",
+    ),
+    ("one-epochs-0", lambda: OneCycle(0.1, epochs=0, steps_per_epoch=5), ValueError, "epochs=0"),
+    (
+        "one-epochs-float",
+        lambda: OneCycle(0.1, epochs=2.5, steps_per_epoch=5),
+        ValueError,
+        "epochs=2.5",
+    ),
+    (
+        "one-steps-per-epoch-bool",
+        lambda: OneCycle(0.1, epochs=2, steps_per_epoch=True),
+        TypeError,
+        "steps_per_epoch=True",
+    ),
+    (
+        "one-epochs-too-short",
+        lambda: OneCycle(0.1, epochs=1, steps_per_epoch=1),
+        ValueError,
+        "at least 2 steps. Received: epochs=1, steps_per_epoch=1",
+    ),
     ("cyc-base-nan", lambda: Cyclic(nan, 0.1), ValueError, "base_learning_rate=nan"),
     ("cyc-max-none", lambda: Cyclic(0.01, None), TypeError, "max_learning_rate=None"),
     ("cyc-up-0", lambda: Cyclic(0.01, 0.1, 0), ValueError, "step_size_up=0"),
@@ -519,6 +495,33 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("cyc-mode", lambda: Cyclic(0.01, 0.1, mode="exp"), ValueError, "mode='exp'"),
     ("cyc-mode-none", lambda: Cyclic(0.01, 0.1, mode=None), ValueError, "mode=None"),
     ("cyc-gamma-0", lambda: Cyclic(0.01, 0.1, gamma=0.0), ValueError, "gamma=0.0"),
+    ("onem-no-length", lambda: OneCycleMomentum(), ValueError, "total_steps=None"),
+    ("onem-base-nan", lambda: OneCycleMomentum(nan, 0.9, 10), ValueError, "base_momentum=nan"),
+    (
+        "onem-phase-empty",
+        lambda: OneCycleMomentum(total_steps=10, pct_start=0.1),
+        ValueError,
+        "pct_start=0.1, total_steps=10",
+    ),
+    ("cyc-scale-number", lambda: Cyclic(0.01, 0.1, scale=0.5), TypeError, "scale=0.5"),
+    (
+        "cyc-scale-and-mode",
+        lambda: Cyclic(0.01, 0.1, mode="triangular2", scale=StepDecay(1.0, 2)),
+        ValueError,
+        "leave `mode` at 'triangular'. Received: mode='triangular2'",
+    ),
+    (
+        "cyc-scale-mode",
+        lambda: Cyclic(0.01, 0.1, scale=StepDecay(1.0, 2), scale_mode="iteration"),
+        ValueError,
+        "scale_mode='iteration'",
+    ),
+    (
+        "cyc-scale-mode-alone",
+        lambda: Cyclic(0.01, 0.1, scale_mode="iterations"),
+        ValueError,
+        "no `scale` was given. Received: scale_mode='iterations'",
+    ),
 ]
 
 
@@ -526,6 +529,92 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
 def test_bad_arguments(make: Callable[[], Any], error: type[Exception], match: str) -> None:
     with pytest.raises(error, match=match):
         make()
+
+
+def test_one_cycle_from_epochs_is_torchs() -> None:
+    """``epochs`` and ``steps_per_epoch``, as torch's OneCycleLR takes them (torch itself)."""
+    torch = pytest.importorskip("torch")
+    schedule = OneCycle(0.3, epochs=4, steps_per_epoch=25, three_phase=True)
+    assert schedule.end_step == 100
+    assert schedule.get_config()["epochs"] == 4
+    assert "epochs" not in OneCycle(0.3, 100).get_config()
+    assert lrschedule.from_json(lrschedule.to_json(schedule)) == schedule
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.3)
+    torch_schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, 0.3, epochs=4, steps_per_epoch=25, three_phase=True
+    )
+    for step in range(100):
+        assert math.isclose(optimizer.param_groups[0]["lr"], schedule(step), rel_tol=1e-12), step
+        optimizer.step()
+        torch_schedule.step()
+    # total_steps wins over epochs, as in torch
+    assert OneCycle(0.3, 50, epochs=4, steps_per_epoch=25).end_step == 50
+
+
+CUSTOM_SCALES: list[tuple[str, Any, str, Callable[[float], float]]] = [
+    # torch calls scale_fn with the cycle counted from 1; the scale schedule sees it from 0
+    ("halved", lrschedule.ExponentialDecay(1.0, 1, 0.5), "cycle", lambda x: 0.5 ** (x - 1)),
+    (
+        "polynomial",
+        lrschedule.PolynomialDecay(1.0, 5, 0.2),
+        "cycle",
+        lambda x: 1.0 - 0.8 * min(x - 1, 5) / 5,
+    ),
+    ("iterations", lrschedule.ExponentialDecay(1.0, 1, 0.999), "iterations", lambda x: 0.999**x),
+    (
+        "steps",
+        lrschedule.PiecewiseConstantDecay([30, 60], [1.0, 0.5, 0.2]),
+        "iterations",
+        lambda x: 1.0 if x <= 30 else 0.5 if x <= 60 else 0.2,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("scale", "scale_mode", "scale_fn"),
+    [c[1:] for c in CUSTOM_SCALES],
+    ids=[c[0] for c in CUSTOM_SCALES],
+)
+def test_cyclic_custom_scale_is_torchs_scale_fn(
+    scale: Any, scale_mode: str, scale_fn: Callable[[float], float]
+) -> None:
+    """torch's ``scale_fn``/``scale_mode`` as a schedule: torch's values, and a JSON round trip
+    (which torch's lambda cannot make)."""
+    torch = pytest.importorskip("torch")
+    schedule = Cyclic(0.1, 1.0, 3, 6, scale=scale, scale_mode=scale_mode)
+    assert lrschedule.from_json(lrschedule.to_json(schedule)) == schedule
+    assert lrschedule.deserialize(lrschedule.serialize(schedule)).scale == scale
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    torch_schedule = torch.optim.lr_scheduler.CyclicLR(
+        optimizer, 0.1, 1.0, 3, 6, scale_fn=scale_fn, scale_mode=scale_mode, cycle_momentum=False
+    )
+    expected = []
+    for _ in range(100):
+        expected.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        torch_schedule.step()
+    np.testing.assert_allclose(schedule(np.arange(100)), expected, rtol=1e-13, atol=1e-15)
+    python = [float(schedule(t)) for t in range(100)]
+    np.testing.assert_allclose(python, expected, rtol=1e-13, atol=1e-15)
+
+
+def test_cyclic_custom_scale_on_every_backend(backend: Backend) -> None:
+    schedule = Cyclic(0.1, 1.0, 3, 6, scale=lrschedule.ExponentialDecay(1.0, 1, 0.5))
+    same = Cyclic(0.1, 1.0, 3, 6, mode="triangular2")
+    steps = list(range(0, 60, 1))
+    result = backend.to_numpy(backend.call(schedule, backend.asarray(steps)))
+    expected = backend.to_numpy(backend.call(same, backend.asarray(steps)))
+    np.testing.assert_allclose(result, expected, rtol=1e-6, atol=0)
+
+
+def test_cyclic_custom_scale_config() -> None:
+    schedule = Cyclic(0.1, 1.0, scale=lrschedule.Constant(0.5), scale_mode="iterations")
+    config = schedule.get_config()
+    assert config["scale"] == lrschedule.serialize(lrschedule.Constant(0.5))
+    assert config["scale_mode"] == "iterations"
+    assert "scale" not in Cyclic(0.1, 1.0).get_config()
+    assert repr(schedule).endswith("scale=Constant(value=0.5), scale_mode='iterations')")
+    assert float(schedule(2000)) == pytest.approx(0.55)
 
 
 def test_bad_config_is_a_config_error() -> None:

@@ -1,8 +1,8 @@
 """The Hugging Face transformers family: InverseSqrt, WarmupStableDecay and lrschedule.get().
 
-Expected values come from closed forms written here from transformers' published definitions
-(``transformers/optimization.py``: each ``lr_lambda`` times the optimizer's learning rate), in
-Python float64, never by calling lrschedule. ``tests/golden/transformers.json`` checks the same
+Expected values come from the references in ``tests/references.py``, written from transformers'
+published definitions (``transformers/optimization.py``: each ``lr_lambda`` times the optimizer's
+learning rate) and evaluated with mpmath, never by calling lrschedule. ``tests/golden/transformers.json`` checks the same
 schedules against transformers itself.
 """
 
@@ -21,117 +21,20 @@ from hypothesis import strategies as st
 
 import lrschedule
 from lrschedule import InverseSqrt, WarmupStableDecay
+from references import (
+    Reference,
+    constant,
+    hf_constant_with_warmup,
+    hf_cosine,
+    hf_cosine_with_restarts,
+    hf_linear,
+    hf_polynomial,
+    inverse_sqrt,
+    wsd,
+)
 
 if TYPE_CHECKING:
     from conftest import Backend
-
-Reference = Callable[[int], float]
-
-
-# -- closed forms, from transformers' definitions --------------------------------------------------
-
-
-def warmup(t: int, W: float) -> float:
-    """transformers' linear warmup factor: t / max(1, W)."""
-    return t / max(1.0, W)
-
-
-def ref_inverse_sqrt(lr: float, W: float, timescale: float | None = None) -> Reference:
-    tau = timescale if timescale is not None else (W or 10_000)
-
-    def f(t: int) -> float:
-        if t < W:
-            return lr * warmup(t, W)
-        return lr / math.sqrt((t + tau - W) / tau)
-
-    return f
-
-
-def ref_wsd(
-    lr: float,
-    W: float,
-    S: float,
-    D: float,
-    m: float = 0.0,
-    warmup_type: str = "linear",
-    decay_type: str = "cosine",
-    c: float = 0.5,
-    continue_decay: bool = False,
-) -> Reference:
-    def f(t: int) -> float:
-        if t < W:
-            p = warmup(t, W)
-            w = {
-                "linear": p,
-                "cosine": 0.5 * (1.0 - math.cos(math.pi * p)),
-                "1-sqrt": 1.0 - math.sqrt(1.0 - p),
-            }[warmup_type]
-            return lr * max(0.0, w * (1.0 - m) + m)
-        if t < W + S:
-            return lr
-        if t < W + S + D or continue_decay:
-            p = (t - W - S) / max(1.0, D)
-            if decay_type == "linear":
-                d = 1.0 - p
-            elif decay_type == "cosine":
-                d = 0.5 * (1.0 + math.cos(math.pi * c * 2.0 * p))
-            elif decay_type == "1-sqrt":
-                d = 1.0 - math.sqrt(p)
-            else:  # cosine_with_restarts
-                d = 0.5 * (1.0 + math.cos(math.pi * ((c * p) % 1.0)))
-            return lr * max(0.0, d * (1.0 - m) + m)
-        return lr * m
-
-    return f
-
-
-def ref_linear(lr: float, W: float, T: float) -> Reference:
-    def f(t: int) -> float:
-        if t < W:
-            return lr * warmup(t, W)
-        return lr * max(0.0, (T - t) / max(1.0, T - W))
-
-    return f
-
-
-def ref_cosine(lr: float, W: float, T: float, c: float = 0.5, m: float = 0.0) -> Reference:
-    def f(t: int) -> float:
-        if t < W:
-            return lr * warmup(t, W)
-        p = (t - W) / max(1.0, T - W)
-        factor = 0.5 * (1.0 + math.cos(math.pi * c * 2.0 * p))
-        return lr * max(0.0, factor * (1.0 - m) + m)
-
-    return f
-
-
-def ref_restarts(lr: float, W: float, T: float, c: float = 1) -> Reference:
-    def f(t: int) -> float:
-        if t < W:
-            return lr * warmup(t, W)
-        p = (t - W) / max(1.0, T - W)
-        if p >= 1.0:
-            return 0.0
-        return lr * max(0.0, 0.5 * (1.0 + math.cos(math.pi * ((c * p) % 1.0))))
-
-    return f
-
-
-def ref_polynomial(
-    lr: float, W: float, T: float, lr_end: float = 1e-7, power: float = 1.0
-) -> Reference:
-    def f(t: int) -> float:
-        if t < W:
-            return lr * warmup(t, W)
-        if t > T:
-            return lr_end
-        return (lr - lr_end) * (1.0 - (t - W) / (T - W)) ** power + lr_end
-
-    return f
-
-
-def ref_constant_with_warmup(lr: float, W: float) -> Reference:
-    return lambda t: lr * warmup(t, W) if t < W else lr
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -185,57 +88,57 @@ class Case:
 # -- the classes -----------------------------------------------------------------------------------
 
 CLASS_CASES = [
-    Case("isqrt", InverseSqrt(0.01, 4000), ref_inverse_sqrt(0.01, 4000), grid(80_000, 4000)),
-    Case("isqrt-W0", InverseSqrt(0.01, 0), ref_inverse_sqrt(0.01, 0), grid(200_000)),
+    Case("isqrt", InverseSqrt(0.01, 4000), inverse_sqrt(0.01, 4000), grid(80_000, 4000)),
+    Case("isqrt-W0", InverseSqrt(0.01, 0), inverse_sqrt(0.01, 0), grid(200_000)),
     Case(
         "isqrt-timescale",
         InverseSqrt(0.1, 100, timescale=7),
-        ref_inverse_sqrt(0.1, 100, 7),
+        inverse_sqrt(0.1, 100, 7),
         grid(1000),
     ),
     Case(
         "isqrt-timescale-W0",
         InverseSqrt(0.1, 0, timescale=50),
-        ref_inverse_sqrt(0.1, 0, 50),
+        inverse_sqrt(0.1, 0, 50),
         grid(1000),
     ),
-    Case("isqrt-W-fraction", InverseSqrt(0.1, 0.5), ref_inverse_sqrt(0.1, 0.5), grid(100)),
-    Case("isqrt-W1", InverseSqrt(0.1, 1), ref_inverse_sqrt(0.1, 1), grid(100)),
-    Case("wsd", WarmupStableDecay(1e-3, 10, 70, 20), ref_wsd(1e-3, 10, 70, 20), grid(200)),
+    Case("isqrt-W-fraction", InverseSqrt(0.1, 0.5), inverse_sqrt(0.1, 0.5), grid(100)),
+    Case("isqrt-W1", InverseSqrt(0.1, 1), inverse_sqrt(0.1, 1), grid(100)),
+    Case("wsd", WarmupStableDecay(1e-3, 10, 70, 20), wsd(1e-3, 10, 70, 20), grid(200)),
     Case(
         "wsd-big",
         WarmupStableDecay(6e-4, 2000, 70_000, 20_000),
-        ref_wsd(6e-4, 2000, 70_000, 20_000),
+        wsd(6e-4, 2000, 70_000, 20_000),
         grid(184_000, 2000, 72_000, 92_000),
     ),
     Case(
         "wsd-no-phases",
         WarmupStableDecay(0.1, 0, 0, 0, min_lr_ratio=0.25),
-        ref_wsd(0.1, 0, 0, 0, 0.25),
+        wsd(0.1, 0, 0, 0, 0.25),
         grid(10),
     ),
     Case(
         "wsd-decay1",
         WarmupStableDecay(0.1, 3, 0, 1, decay_type="linear"),
-        ref_wsd(0.1, 3, 0, 1, decay_type="linear"),
+        wsd(0.1, 3, 0, 1, decay_type="linear"),
         grid(10),
     ),
     Case(
         "wsd-fractional",
         WarmupStableDecay(0.1, 0.5, 2.5, 0.5, min_lr_ratio=0.5, warmup_type="1-sqrt"),
-        ref_wsd(0.1, 0.5, 2.5, 0.5, 0.5, "1-sqrt"),
+        wsd(0.1, 0.5, 2.5, 0.5, 0.5, "1-sqrt"),
         grid(10),
     ),
     Case(
         "wsd-cycles2",
         WarmupStableDecay(0.3, 30, 0, 400, num_cycles=2.0, min_lr_ratio=0.1),
-        ref_wsd(0.3, 30, 0, 400, 0.1, c=2.0),
+        wsd(0.3, 30, 0, 400, 0.1, c=2.0),
         grid(860),
     ),
     Case(
         "wsd-restarts",
         WarmupStableDecay(0.3, 30, 10, 900, decay_type="cosine_with_restarts", num_cycles=3),
-        ref_wsd(0.3, 30, 10, 900, decay_type="cosine_with_restarts", c=3),
+        wsd(0.3, 30, 10, 900, decay_type="cosine_with_restarts", c=3),
         grid(1880),
     ),
     Case(
@@ -243,25 +146,25 @@ CLASS_CASES = [
         WarmupStableDecay(
             0.3, 0, 0, 1000, min_lr_ratio=0.05, decay_type="cosine_with_restarts", num_cycles=7
         ),
-        ref_wsd(0.3, 0, 0, 1000, 0.05, decay_type="cosine_with_restarts", c=7),
+        wsd(0.3, 0, 0, 1000, 0.05, decay_type="cosine_with_restarts", c=7),
         grid(2000),
     ),
     Case(
         "wsd-continue-cosine",
         WarmupStableDecay(0.3, 30, 0, 300, continue_decay=True),
-        ref_wsd(0.3, 30, 0, 300, continue_decay=True),
+        wsd(0.3, 30, 0, 300, continue_decay=True),
         grid(1000),
     ),
     Case(
         "wsd-continue-linear-min",
         WarmupStableDecay(0.3, 30, 0, 300, 0.2, decay_type="linear", continue_decay=True),
-        ref_wsd(0.3, 30, 0, 300, 0.2, decay_type="linear", continue_decay=True),
+        wsd(0.3, 30, 0, 300, 0.2, decay_type="linear", continue_decay=True),
         grid(1000),
     ),
     Case(
         "wsd-continue-1-sqrt-min",
         WarmupStableDecay(0.3, 30, 0, 100, 0.2, decay_type="1-sqrt", continue_decay=True),
-        ref_wsd(0.3, 30, 0, 100, 0.2, decay_type="1-sqrt", continue_decay=True),
+        wsd(0.3, 30, 0, 100, 0.2, decay_type="1-sqrt", continue_decay=True),
         grid(1000),
     ),
     Case(
@@ -269,7 +172,7 @@ CLASS_CASES = [
         WarmupStableDecay(
             0.3, 10, 0, 100, decay_type="cosine_with_restarts", num_cycles=2, continue_decay=True
         ),
-        ref_wsd(0.3, 10, 0, 100, decay_type="cosine_with_restarts", c=2, continue_decay=True),
+        wsd(0.3, 10, 0, 100, decay_type="cosine_with_restarts", c=2, continue_decay=True),
         grid(500),
     ),
 ]
@@ -279,7 +182,7 @@ for _wt in ("linear", "cosine", "1-sqrt"):
             Case(
                 f"wsd-{_wt}-{_dt}",
                 WarmupStableDecay(0.5, 100, 250, 400, 0.1, _wt, _dt),
-                ref_wsd(0.5, 100, 250, 400, 0.1, _wt, _dt),
+                wsd(0.5, 100, 250, 400, 0.1, _wt, _dt),
                 grid(1500),
             )
         )
@@ -296,19 +199,19 @@ GET_CASES = [
     Case(
         "constant",
         lrschedule.get("constant", learning_rate=0.1),
-        lambda t: 0.1,
+        constant(0.1),
         grid(100),
     ),
     Case(
         "constant_with_warmup",
         lrschedule.get("constant_with_warmup", learning_rate=0.1, num_warmup_steps=30),
-        ref_constant_with_warmup(0.1, 30),
+        hf_constant_with_warmup(0.1, 30),
         grid(100),
     ),
     Case(
         "constant_with_warmup-W0",
         lrschedule.get("constant_with_warmup", learning_rate=0.1, num_warmup_steps=0),
-        ref_constant_with_warmup(0.1, 0),
+        hf_constant_with_warmup(0.1, 0),
         grid(100),
     ),
 ]
@@ -325,24 +228,24 @@ for _W, _T in (
 ):
     _tag = f"W{_W}-T{_T}"
     _GET_ARGS += [
-        ("linear", _tag, _W, _T, {}, ref_linear),
-        ("cosine", _tag, _W, _T, {}, ref_cosine),
+        ("linear", _tag, _W, _T, {}, hf_linear),
+        ("cosine", _tag, _W, _T, {}, hf_cosine),
         (
             "cosine",
             f"{_tag}-cycles1.5",
             _W,
             _T,
             {"num_cycles": 1.5},
-            lambda lr, W, T: ref_cosine(lr, W, T, c=1.5),
+            lambda lr, W, T: hf_cosine(lr, W, T, c=1.5),
         ),
-        ("cosine_with_restarts", _tag, _W, _T, {}, ref_restarts),
+        ("cosine_with_restarts", _tag, _W, _T, {}, hf_cosine_with_restarts),
         (
             "cosine_with_restarts",
             f"{_tag}-cycles3",
             _W,
             _T,
             {"num_cycles": 3},
-            lambda lr, W, T: ref_restarts(lr, W, T, c=3),
+            lambda lr, W, T: hf_cosine_with_restarts(lr, W, T, c=3),
         ),
         (
             "cosine_with_min_lr",
@@ -350,7 +253,7 @@ for _W, _T in (
             _W,
             _T,
             {"min_lr_rate": 0.1},
-            lambda lr, W, T: ref_cosine(lr, W, T, m=0.1),
+            lambda lr, W, T: hf_cosine(lr, W, T, m=0.1),
         ),
         (
             "cosine_with_min_lr",
@@ -358,28 +261,28 @@ for _W, _T in (
             _W,
             _T,
             {"min_lr": 0.02, "num_cycles": 1.0},
-            lambda lr, W, T: ref_cosine(lr, W, T, c=1.0, m=0.02 / 0.5),
+            lambda lr, W, T: hf_cosine(lr, W, T, c=1.0, m=0.02 / 0.5),
         ),
-        ("inverse_sqrt", _tag, _W, _T, {}, lambda lr, W, T: ref_inverse_sqrt(lr, W)),
+        ("inverse_sqrt", _tag, _W, _T, {}, lambda lr, W, T: inverse_sqrt(lr, W)),
         (
             "inverse_sqrt",
             f"{_tag}-timescale",
             _W,
             _T,
             {"timescale": 20},
-            lambda lr, W, T: ref_inverse_sqrt(lr, W, 20),
+            lambda lr, W, T: inverse_sqrt(lr, W, 20),
         ),
     ]
     if _T != _W:  # transformers divides by zero at step W when T == W
         _GET_ARGS += [
-            ("polynomial", _tag, _W, _T, {}, ref_polynomial),
+            ("polynomial", _tag, _W, _T, {}, hf_polynomial),
             (
                 "polynomial",
                 f"{_tag}-power2-end",
                 _W,
                 _T,
                 {"power": 2.0, "lr_end": 0.01},
-                lambda lr, W, T: ref_polynomial(lr, W, T, 0.01, 2.0),
+                lambda lr, W, T: hf_polynomial(lr, W, T, 0.01, 2.0),
             ),
         ]
 for _name, _tag, _W, _T, _kwargs, _ref in _GET_ARGS:
@@ -409,7 +312,7 @@ for _wt in ("linear", "cosine", "1-sqrt"):
                     min_lr_ratio=0.1,
                     num_cycles=0.75,
                 ),
-                ref_wsd(0.5, 100, 600, 300, 0.1, _wt, _dt, 0.75),
+                wsd(0.5, 100, 600, 300, 0.1, _wt, _dt, 0.75),
                 grid(2000),
             )
         )
@@ -423,7 +326,7 @@ GET_CASES += [
             num_training_steps=100,
             num_decay_steps=100,
         ),
-        ref_wsd(0.5, 0, 0, 100),
+        wsd(0.5, 0, 0, 100),
         grid(200),
     ),
     Case(
@@ -435,7 +338,7 @@ GET_CASES += [
             num_decay_steps=40,
             num_stable_steps=50,
         ),
-        ref_wsd(0.5, 10, 50, 40),
+        wsd(0.5, 10, 50, 40),
         grid(200),
     ),
 ]
@@ -986,16 +889,16 @@ def get_arguments(draw: st.DrawFn) -> tuple[str, int, int, dict[str, Any], Refer
     T = draw(st.integers(0, 1500))
     lr = 0.5
     if name == "linear":
-        return name, W, T, {}, ref_linear(lr, W, T)
+        return name, W, T, {}, hf_linear(lr, W, T)
     if name == "cosine":
         c = draw(st.sampled_from([0.5, 0.25, 1.0, 1.5, 2.0, 3.7]))
-        return name, W, T, {"num_cycles": c}, ref_cosine(lr, W, T, c)
+        return name, W, T, {"num_cycles": c}, hf_cosine(lr, W, T, c)
     if name == "cosine_with_restarts":
         c = draw(st.integers(1, 12))
-        return name, W, T, {"num_cycles": c}, ref_restarts(lr, W, T, c)
+        return name, W, T, {"num_cycles": c}, hf_cosine_with_restarts(lr, W, T, c)
     m = draw(st.floats(0.0, 1.0))
     c = draw(st.sampled_from([0.5, 1.0, 1.5]))
-    return name, W, T, {"min_lr_rate": m, "num_cycles": c}, ref_cosine(lr, W, T, c, m)
+    return name, W, T, {"min_lr_rate": m, "num_cycles": c}, hf_cosine(lr, W, T, c, m)
 
 
 @given(get_arguments())
@@ -1009,7 +912,7 @@ def test_get_equals_closed_form_on_every_step(
         name, learning_rate=0.5, num_warmup_steps=W, num_training_steps=T, **kwargs
     )
     steps = np.arange(0, 2 * max(T, W + 5) + 1)
-    expected = np.asarray([reference(int(t)) for t in steps])
+    expected = np.asarray([reference(int(t)) for t in steps], dtype=np.float64)
     np.testing.assert_allclose(schedule(steps), expected, rtol=1e-9, atol=1e-12)
 
 
@@ -1027,7 +930,7 @@ def test_wsd_equals_closed_form_on_every_step(
     W: int, S: int, D: int, m: float, warmup_type: str, decay_type: str, c: float
 ) -> None:
     schedule = WarmupStableDecay(0.5, W, S, D, m, warmup_type, decay_type, c)
-    reference = ref_wsd(0.5, W, S, D, m, warmup_type, decay_type, c)
+    reference = wsd(0.5, W, S, D, m, warmup_type, decay_type, c)
     steps = np.arange(0, 2 * (W + S + D) + 2)
-    expected = np.asarray([reference(int(t)) for t in steps])
+    expected = np.asarray([reference(int(t)) for t in steps], dtype=np.float64)
     np.testing.assert_allclose(schedule(steps), expected, rtol=1e-9, atol=1e-12)

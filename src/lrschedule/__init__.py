@@ -9,6 +9,7 @@ under ``jax.jit``) or a dask array; the result comes back in that library, on th
 0.09216
 """
 
+from lrschedule._float_float import raw_float32, set_raw_float32
 from lrschedule.plotting import plot
 from lrschedule.registry import (
     ConfigError,
@@ -22,7 +23,7 @@ from lrschedule.registry import (
 from lrschedule.schedule import LearningRateSchedule
 from lrschedule.schedules.composite import Product, Sequential, Warmup
 from lrschedule.schedules.cosine import CosineDecay, CosineDecayRestarts
-from lrschedule.schedules.cyclic import Cyclic, OneCycle
+from lrschedule.schedules.cyclic import Cyclic, OneCycle, OneCycleMomentum
 from lrschedule.schedules.exponential import ExponentialDecay, InverseTimeDecay
 from lrschedule.schedules.interpolate import PiecewiseInterpolate
 from lrschedule.schedules.inverse_sqrt import InverseSqrt
@@ -48,6 +49,7 @@ __all__ = [
     "Linear",
     "MultiStepDecay",
     "OneCycle",
+    "OneCycleMomentum",
     "PiecewiseConstantDecay",
     "PiecewiseInterpolate",
     "PolynomialDecay",
@@ -61,8 +63,10 @@ __all__ = [
     "from_json",
     "get",
     "plot",
+    "raw_float32",
     "register",
     "registered",
     "serialize",
+    "set_raw_float32",
     "to_json",
 ]

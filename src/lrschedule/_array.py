@@ -16,7 +16,7 @@ import functools
 import math
 import sys
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,8 @@ import numpy as np
 __all__ = ["evaluate", "piecewise_constant", "python_math"]
 
 Formula = Callable[[Any, Any], Any]
+Piece = float | Formula
+"""A piece of :meth:`Select.select`: a constant, or a formula ``f(xp, step)``."""
 
 NUMPY_SCALARS: dict[str | None, type[np.floating[Any]]] = {
     None: np.float64,
@@ -38,12 +40,23 @@ _ACCEPTED = (
 )
 
 
+class PythonStep(float):
+    """A Python-float step that answers ``step.dtype`` as an array does (``None``: the Python
+    namespaces' ``astype`` ignores it), so that a formula may cast a comparison to its step's
+    dtype on every namespace."""
+
+    __slots__ = ()
+    dtype = None
+
+
 class _PythonMath:
     """The array API functions that formulas use, on Python floats: the scalar fast path.
 
     Each function follows the IEEE/NumPy conventions (NaN propagates, overflow gives inf, a domain
     error gives NaN) instead of raising as :mod:`math` does, so that a Python-int step and a
-    NumPy-array step give the same value.
+    NumPy-array step give the same value, to within 1 float64 ulp: :mod:`math`'s ``exp``,
+    ``sin`` and ``pow`` are the C library's, NumPy's are its own, and the two may round the last
+    bit differently (float32 and narrower results then almost always agree).
     """
 
     pi = math.pi
@@ -172,7 +185,33 @@ class _PythonMath:
         return x
 
 
+def _float_select(xp: Any) -> Callable[..., float]:
+    """:meth:`Select.select` on a Python float, for namespace ``xp``: a binary search, and only
+    the piece the step is in is evaluated (a NaN step gives NaN)."""
+
+    def select(
+        step: float,
+        boundaries: Sequence[float],
+        pieces: Sequence[Piece],
+        *,
+        closed: str = "left",
+        shift: bool = False,
+    ) -> float:
+        if closed == "left":
+            i = bisect.bisect_right(boundaries, step)
+        else:
+            i = bisect.bisect_left(boundaries, step)
+        piece: Any = pieces[i]
+        if type(piece) is float:
+            return piece if step == step else step
+        value: float = piece(xp, PythonStep(step - boundaries[i - 1]) if shift and i else step)
+        return value
+
+    return select
+
+
 python_math = _PythonMath()
+python_math.select = _float_select(python_math)  # type: ignore[attr-defined]
 """The namespace a formula sees for Python and NumPy scalar steps: IEEE semantics throughout."""
 
 
@@ -193,22 +232,92 @@ raw_math.__dict__.update(
         "expm1": math.expm1,
     }
 )
+raw_math.select = _float_select(raw_math)
 """:mod:`math`'s own functions, which raise on overflow and domain errors instead of returning inf
 or NaN: the fastest path for the usual finite step, retried with :data:`python_math` whenever one
 raises."""
 
 
+class Select:
+    """What the array layer adds to a namespace for formulas: :meth:`select`, built from the
+    namespace's own ``where`` and ``clip`` (a mixin: every namespace a formula sees has it)."""
+
+    def select(
+        self,
+        step: Any,
+        boundaries: Sequence[float],
+        pieces: Sequence[Piece],
+        *,
+        closed: str = "left",
+        shift: bool = False,
+    ) -> Any:
+        """A function defined piece by piece: ``pieces[i]`` between ``boundaries[i - 1]`` and
+        ``boundaries[i]`` (non-decreasing; a repeated boundary is a jump), the interval closed on
+        the ``closed`` side. A piece is a number (a constant) or a formula ``f(xp, t)`` of the
+        step ``t``, or with ``shift`` of the step counted from the piece's start (never below 0).
+        A NaN step gives NaN.
+
+        On arrays every piece is evaluated and the step picks one (``where``); on a Python
+        float (:data:`python_math`) only the piece the step is in. A table of constants is
+        :func:`piecewise_constant`.
+        """
+        xp: Any = self
+        if closed == "right" and not any(callable(piece) for piece in pieces):
+            return piecewise_constant(xp, step, (tuple(boundaries), tuple(pieces)))  # type: ignore[arg-type]
+        first = pieces[0]
+        value = first(xp, step) if callable(first) else xp.where(step == step, first, step)
+        for boundary, piece in zip(boundaries, pieces[1:], strict=True):
+            if callable(piece):
+                piece = piece(xp, xp.clip(step - boundary, min=0.0) if shift else step)
+            later = step >= boundary if closed == "left" else step > boundary
+            value = xp.where(later, piece, value)
+        return value
+
+
+class _Namespace(Select):
+    """``xp`` with :class:`Select`: the namespace formulas see for libraries with no faster
+    spelling of a function (JAX, array-api-strict, ...)."""
+
+    def __init__(self, xp: Any) -> None:
+        self._xp = xp
+        self.__name__ = xp.__name__
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._xp, name)
+        setattr(self, name, value)  # found once, then a plain attribute
+        return value
+
+
 def scalar_value(formula: Formula, step: Any) -> float:
-    """``formula`` at a Python or NumPy scalar step (below zero: at 0), as a Python float."""
+    """``formula`` at a Python or NumPy scalar step (below zero: at 0), as a Python float: the
+    schedule's formula compiled for Python floats (:mod:`lrschedule._python`), retried on
+    :data:`python_math` for IEEE results where a Python float operation raises."""
     try:
         x = float(step)
         if x >= 0.0:
-            return float(formula(raw_math, x))
+            return float(_compiled(formula)(x))
         if x < 0.0:
-            return float(formula(raw_math, 0.0))
+            return float(_compiled(formula)(0.0))
     except (ArithmeticError, ValueError):  # overflow, a domain error, or a huge Python int
         pass
-    return float(formula(python_math, python_math.maximum(_python_step(step), 0.0)))
+    return float(formula(python_math, PythonStep(python_math.maximum(_python_step(step), 0.0))))
+
+
+def _compiled(formula: Formula) -> Callable[[float], float]:
+    """The compiled Python-float formula of the schedule whose ``_evaluate`` is ``formula``,
+    kept on the schedule (built at its first scalar call)."""
+    schedule = getattr(formula, "__self__", None)
+    try:
+        return schedule._scalar  # type: ignore[union-attr, no-any-return]
+    except AttributeError:
+        pass
+    if schedule is None or getattr(schedule, "_evaluate", None) != formula:
+        return lambda x: formula(raw_math, PythonStep(x))
+    from lrschedule._python import scalar_formula  # imports _array: here, not at the top
+
+    compiled = scalar_formula(schedule)
+    object.__setattr__(schedule, "_scalar", compiled)
+    return compiled
 
 
 def _python_step(step: int | float) -> float:
@@ -253,7 +362,9 @@ def _evaluate_torch(torch: Any, formula: Formula, step: Any, dtype: str | None, 
         raise _bad_step(step, f"an array of dtype {step.dtype}")
     # `_HALF` spelled out: under torch.compile a read of that global tuple adds guards per call
     half = (dtype == "float16" or dtype == "bfloat16") and compute == torch.float64
-    if compiling:  # torch's own functions: see _CompiledTorch
+    # is_compiling() read here too: torch releases before 2.13 run the constant function
+    # _torch_dtypes outside the trace, where it says False
+    if compiling or torch.compiler.is_compiling():  # torch's own functions: see _CompiledTorch
         fx = _CompiledTorch(torch)
         value = formula(fx, step.to(compute).clamp(min=0.0))  # cast first: no wrap-around
         return _to_half(fx, value, result, torch.float32) if half else value.to(result)
@@ -261,6 +372,20 @@ def _evaluate_torch(torch: Any, formula: Formula, step: Any, dtype: str | None, 
     # changes, and would compile again on the second call
     import array_api_compat.torch as xp
 
+    value = _torch_shortcut(torch, xp, formula, step, (compute, result, half), table)
+    if value is not None:
+        return value
+    return _run_torch(xp, formula, step, compute, result, half)
+
+
+def _torch_shortcut(
+    torch: Any, xp: Any, formula: Formula, step: Any, dtypes: tuple[Any, Any, bool], table: Any
+) -> Any:
+    """A faster way than the formula's torch ops, where there is one (else ``None``): one
+    compiled kernel on a GPU, one Python float for a 0-d CPU tensor, a search of a table."""
+    compute, result, half = dtypes
+    if step.device.type == "cuda" and type(step) is torch.Tensor and _plain(torch, step):
+        return _launch("launch_torch", formula, step, compute, result)
     if step.ndim == 0 and step.device.type == "cpu" and _plain(torch, step):
         # One CPU value: the Python float path and one tensor (a few torch ops cost more).
         value = scalar_value(formula, step.item())
@@ -269,7 +394,13 @@ def _evaluate_torch(torch: Any, formula: Formula, step: Any, dtype: str | None, 
         return torch.tensor(value, dtype=result)
     if table is not None and _searchable_torch(step):
         return _search_torch(xp, table, step, compute, result)
+    return None
 
+
+def _run_torch(xp: Any, formula: Formula, step: Any, compute: Any, result: Any, half: bool) -> Any:
+    """The formula over a torch tensor outside torch.compile: whole on a GPU, in chunks of
+    :data:`TORCH_CHUNK` on the CPU."""
+    torch = sys.modules["torch"]
     fx = _formula_namespace(xp, step)
 
     def run(part: Any) -> Any:
@@ -292,7 +423,7 @@ def _evaluate_torch(torch: Any, formula: Formula, step: Any, dtype: str | None, 
 
 TORCH_CHUNK = 65_536
 """torch CPU tensors are evaluated in chunks of this many elements (as NumPy arrays are in
-:data:`CHUNK`s): 1.3x to 4.8x faster than whole-tensor ops at 10**7 steps, measured."""
+:data:`CHUNK`s), so that a formula's temporaries stay in the CPU cache (docs/performance.md)."""
 
 
 _torch_cache: dict[tuple[Any, Any, str | None], tuple[Any, Any]] = {}
@@ -320,7 +451,7 @@ def _torch_dtypes(device: Any, step_dtype: Any, dtype: str | None) -> tuple[Any,
 _torch_dtypes._dynamo_marked_constant = True  # type: ignore[attr-defined]
 
 
-class _CompiledTorch:
+class _CompiledTorch(Select):
     """The namespace a formula sees on torch tensors under ``torch.compile``: torch's own
     functions where they are the array API's for tensors of the compute dtype and Python numbers
     (``clip`` is ``torch.clamp``), array-api-compat's for the rest.
@@ -408,17 +539,17 @@ def _namespace_and_device(step: Any) -> tuple[Any, Any]:
 
 CHUNK = 16_384
 """NumPy evaluates large steps in chunks of this many elements: the formula's temporaries then stay
-in the CPU cache, which makes a 10**7-step call about 1.3x faster than whole-array passes."""
+in the CPU cache instead of streaming whole arrays through memory once per operation."""
 
 
-class _UfuncClip:
+class _UfuncClip(_Namespace):
     """A namespace whose ``clip`` is two ufuncs (``maximum``, ``minimum``): array-api-compat's
     generic ``clip`` for CuPy assigns through a boolean mask, which reads the mask's count on the
     host (a stream sync), and it is the slowest way to clip on NumPy. ``pow(2.0, x)`` is
-    ``exp2(x)``, 6x faster than a general power. Everything else is ``xp``'s."""
+    ``exp2(x)``, much cheaper than a general power. Everything else is ``xp``'s."""
 
     def __init__(self, xp: Any, module: Any) -> None:
-        self._xp = xp
+        super().__init__(xp)
         self._maximum = module.maximum
         self._minimum = module.minimum
         self._exp2 = module.exp2
@@ -428,11 +559,6 @@ class _UfuncClip:
         if type(x1) is float and x1 == 2.0:
             return self._exp2(x2)
         return self._pow(x1, x2)
-
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(self._xp, name)
-        setattr(self, name, value)  # found once, then a plain attribute
-        return value
 
     def clip(self, x: Any, /, min: Any = None, max: Any = None) -> Any:
         if min is not None:
@@ -445,8 +571,8 @@ class _UfuncClip:
 class _TorchClamp(_UfuncClip):
     """:class:`_UfuncClip` for torch tensors outside ``torch.compile`` (inductor compiles the
     plain namespace well): ``clip`` is ``Tensor.clamp``, one op (``torch.maximum`` takes no
-    Python numbers), and ``pow(2.0, x)`` is ``torch.exp2`` (8x faster than ``torch.pow`` of a
-    Python number to a tensor, measured on the CPU)."""
+    Python numbers), and ``pow(2.0, x)`` is ``torch.exp2`` (``torch.pow`` of a Python number to a
+    tensor is a general power, far slower)."""
 
     def clip(self, x: Any, /, min: Any = None, max: Any = None) -> Any:
         return x.clamp(min=min, max=max)
@@ -467,7 +593,10 @@ def _formula_namespace(xp: Any, step: Any) -> Any:
     elif (torch := sys.modules.get("torch")) is not None and torch.is_tensor(step):
         module, kind = torch, _TorchClamp
     else:
-        return xp
+        found = _formula_namespaces.get(id(xp))
+        if found is None:
+            found = _formula_namespaces[id(xp)] = _Namespace(xp)
+        return found
     found = _formula_namespaces.get(id(xp))
     if found is None:
         found = _formula_namespaces[id(xp)] = kind(xp, module)
@@ -475,6 +604,23 @@ def _formula_namespace(xp: Any, step: Any) -> Any:
 
 
 def _evaluate_array(formula: Formula, step: Any, dtype: str | None, table: Table | None) -> Any:
+    value = _evaluate_namespace(formula, step, dtype, table)
+    if isinstance(step, np.ndarray):  # one rule for every schedule (docs/guide/backends.md)
+        return _numpy_result(step, value)
+    return value
+
+
+def _numpy_result(step: Any, value: Any) -> Any:
+    """A NumPy step's result: an ndarray of the step's shape, 0-d included (NumPy's own
+    functions give a scalar there, ``where`` a 0-d array), and for a masked array a masked
+    array with the step's mask (every entry computed; a masked step's value is unspecified)."""
+    value = np.asarray(value)
+    if isinstance(step, np.ma.MaskedArray):
+        return np.ma.MaskedArray(value, mask=np.ma.getmaskarray(step).copy())
+    return value
+
+
+def _evaluate_namespace(formula: Formula, step: Any, dtype: str | None, table: Table | None) -> Any:
     xp, device = _namespace_and_device(step)
     if not xp.isdtype(step.dtype, ("integral", "real floating")):
         raise _bad_step(step, f"an array of dtype {step.dtype}")
@@ -485,6 +631,16 @@ def _evaluate_array(formula: Formula, step: Any, dtype: str | None, table: Table
         block = functools.partial(_evaluate_block, formula, dtype, table)
         meta = np.empty((0,) * step.ndim, dtype=result)
         return step.map_blocks(block, dtype=result, meta=meta)
+    cupy = sys.modules.get("cupy")
+    if cupy is not None and isinstance(step, cupy.ndarray):
+        value = _launch("launch_cupy", formula, step, compute, result)
+        if value is not None:
+            return value
+    if compute == xp.float32:  # no float64 on this device: float32 pairs, ~48 bits, if asked
+        from lrschedule import _float_float
+
+        if not _float_float.raw_float32():
+            return _float_float.evaluate(formula, xp, step, result)
     fx = _formula_namespace(xp, step)
     if isinstance(step, np.ndarray):
         if not _heap_ready:
@@ -495,6 +651,14 @@ def _evaluate_array(formula: Formula, step: Any, dtype: str | None, table: Table
     if dtype in _HALF and _double_rounding(xp) and compute == getattr(xp, "float64", None):
         return _to_half(xp, value, result, xp.float32)  # JAX; torch: _evaluate_torch
     return xp.astype(value, result, copy=False)
+
+
+def _launch(launcher: str, formula: Formula, step: Any, compute: Any, result: Any) -> Any:
+    """The formula as one compiled GPU kernel (:mod:`lrschedule._kernel`: one read of each step,
+    one write of each result), or ``None`` where it does not compile: then the usual path."""
+    from lrschedule import _kernel  # imported at the first GPU call only
+
+    return getattr(_kernel, launcher)(formula, step, compute, result)
 
 
 _HALF = ("float16", "bfloat16")
@@ -555,16 +719,14 @@ _heap_ready = False
 def _keep_temporaries_on_the_heap() -> None:
     """Let the C allocator keep a formula's temporaries on its heap (NumPy arrays and torch CPU
     tensors: the first call on one comes here), as it does once a program has freed any array
-    of a few MiB. Whole arrays below the chunk size gain the most: 10**5 torch steps of
-    ``CosineDecayRestarts`` took 12.1 ms, 15x the hand-written expression, with 800 KiB
-    temporaries mapped one by one.
+    of a few MiB. Whole arrays below the chunk size gain the most: their temporaries would
+    otherwise be mapped from the OS one by one.
 
     A chunk's temporaries are 128 KiB (:data:`CHUNK` float64 values, NumPy) or 512 KiB
     (:data:`TORCH_CHUNK`, torch) each, and a formula holds up to a dozen at once. In a process
     that has not yet freed a block larger than that, glibc ``malloc`` maps each temporary from
-    the OS (or trims its heap after every chunk), so each new temporary costs page faults:
-    ``CosineDecayRestarts`` on 10**7 steps took 2.2x as long in a fresh process on NumPy (818
-    ms, against 367 ms) and 2.4x on torch (1436 ms, against 602 ms). glibc raises its two
+    the OS (or trims its heap after every chunk), so each new temporary costs page faults (the
+    numbers are in docs/guide/backends.md). glibc raises its two
     thresholds by itself when a mapped block is freed (to that block's size, and twice that);
     freeing one 8 MiB block (never touched: no page of it is written) raises them now.
     Elsewhere (other allocators) this is one allocation and nothing more.
@@ -578,8 +740,8 @@ def _keep_temporaries_on_the_heap() -> None:
 def _numpy_step(step: Any, compute: Any) -> Any:
     """A NumPy step array in the compute dtype (a new array), below zero replaced by 0 and NaN
     kept: a plain cast, and a clamp in place only where it can change something. An integer
-    array's minimum (read on the host: NumPy's arrays are there) and a cast cost half of one ufunc
-    that casts and clamps (``np.maximum(step, 0.0, dtype=...)``), measured."""
+    array's minimum (read on the host: NumPy's arrays are there) and a cast cost less than one
+    ufunc that casts and clamps (``np.maximum(step, 0.0, dtype=...)``)."""
     value = step.astype(compute)
     kind = step.dtype.kind
     if kind == "f" or (kind == "i" and step.size and step.min() < 0):
@@ -606,18 +768,42 @@ Table = tuple[tuple[float, ...], tuple[float, ...]]
 ``boundaries[i-1] < step <= boundaries[i]``; boundaries non-decreasing, one more value."""
 
 
+SEARCH_FROM = 9
+"""Tables with at least this many boundaries are searched (:func:`piecewise_constant`); smaller
+ones are a ``where`` chain."""
+
+
 def piecewise_constant(xp: Any, step: Any, table: Table) -> Any:
     """The step function ``table`` at an array ``step``, as a formula (NaN for a NaN step).
 
-    One ``where`` per boundary: no table on the device, so no host-to-device copy (CUDA graphs
-    capture it), and XLA fuses it into one kernel. NumPy arrays do not come here:
-    :func:`evaluate` searches them; Python floats neither: the schedule bisects them itself.
+    Up to ``SEARCH_FROM - 1`` boundaries: one ``where`` per boundary, with no table on the
+    device, so no host-to-device copy (CUDA graphs capture it), and XLA fuses it into one
+    kernel. From :data:`SEARCH_FROM` boundaries on: ``xp.searchsorted`` among the boundaries
+    (copied to the step's device at each call), then ``xp.take`` of the value: O(log n)
+    operations per step, and a graph of a fixed size under ``jax.jit`` (a chain of 50,000
+    ``where`` took 40 s and 1.45 GB to compile). The step is already in the compute dtype, so
+    boundaries compare as the chain's Python floats do. NumPy arrays and torch CPU tensors that
+    need no gradient do not come here: :func:`evaluate` searches them; Python floats neither: the
+    schedule bisects them itself. The result depends on the step (a ``where`` on it), so under
+    autograd it carries a gradient, zero where the step is a number.
     """
+    import array_api_compat  # not at the top: importing lrschedule stays cheap
+
     boundaries, values = table
-    result = xp.where(step == step, values[0], step)  # a NaN step stays NaN
-    for boundary, value in zip(boundaries, values[1:], strict=True):
-        result = xp.where(step > boundary, value, result)
-    return result
+    # a step that is no array (a float-float pair, the GPU kernel tracer's node) keeps the
+    # chain: the kernel compiler turns a long chain into a binary search of its own
+    if len(boundaries) < SEARCH_FROM or not array_api_compat.is_array_api_obj(step):
+        result = xp.where(step == step, values[0], step)  # a NaN step stays NaN
+        for boundary, value in zip(boundaries, values[1:], strict=True):
+            result = xp.where(step > boundary, value, result)
+        return result
+    device = array_api_compat.device(step)
+    search = xp.asarray(boundaries, dtype=step.dtype, device=device)
+    lookup = xp.asarray(values, dtype=step.dtype, device=device)
+    # side="left": the number of boundaries below the step, the index of its value
+    index = xp.searchsorted(search, xp.reshape(step, (-1,)))
+    found = xp.reshape(xp.take(lookup, index), step.shape)
+    return xp.where(step == step, found, step)  # a NaN step stays NaN
 
 
 def _search_numpy(table: Table, step: Any, result: Any) -> Any:
@@ -645,7 +831,11 @@ def _searchable_torch(step: Any) -> bool:
     """Whether :func:`_search_torch` can search the torch tensor ``step``: on the CPU, of a dtype
     ``torch.searchsorted`` takes (elsewhere the formula: on a GPU it needs no table on the
     device, so no host-to-device copy, and inductor fuses its ``where`` chain into one kernel)."""
-    return step.device.type == "cpu" and str(step.dtype)[6:] in _TORCH_SEARCHABLE
+    return (
+        step.device.type == "cpu"
+        and str(step.dtype)[6:] in _TORCH_SEARCHABLE
+        and not step.requires_grad  # the formula: a result that carries a (zero) gradient
+    )
 
 
 def _search_torch(xp: Any, table: Table, step: Any, compute: Any, result: Any) -> Any:
@@ -655,7 +845,19 @@ def _search_torch(xp: Any, table: Table, step: Any, compute: Any, result: Any) -
 
     integral = None if step.is_floating_point() else step.dtype
     search, lookup = _torch_tables(xp, table, integral, compute, result)
-    return lookup[torch.searchsorted(search, step)]
+    if step.numel() <= 2 * TORCH_CHUNK:
+        return lookup[torch.searchsorted(search, step)]
+    # in chunks, into the result: the int64 indices of one chunk at a time, not of every step
+    # (at 10**8 float32 steps those took twice the result's memory)
+    flat = step.reshape(-1)
+    out = torch.empty(flat.shape, dtype=lookup.dtype)
+    index = torch.empty(TORCH_CHUNK, dtype=torch.int64)
+    for start in range(0, flat.numel(), TORCH_CHUNK):
+        part = flat[start : start + TORCH_CHUNK]
+        where = index[: part.numel()]
+        torch.searchsorted(search, part, out=where)
+        torch.index_select(lookup, 0, where, out=out[start : start + TORCH_CHUNK])
+    return out.reshape(step.shape)
 
 
 @functools.lru_cache(maxsize=256)
@@ -730,6 +932,8 @@ def _dtypes(xp: Any, device: Any, dtype: str | None) -> tuple[Any, Any]:
         result = floats.get(dtype)
     else:  # float16 and bfloat16 are outside the standard: take them where the library has them
         result = getattr(xp, dtype, None)
+        if result is None and xp.__name__ == "array_api_compat.dask.array":
+            result = getattr(np, dtype, None)  # dask's blocks are NumPy arrays: float16 is there
     if result is None:
         raise ValueError(
             f"dtype={dtype!r} is not available for {xp.__name__} arrays on device {device!s}; "

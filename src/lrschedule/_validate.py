@@ -11,16 +11,19 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from numbers import Integral, Real
 from typing import Any
 
 __all__ = [
     "LARGEST",
     "SMALLEST",
+    "array_dtype",
     "at_most_largest",
     "boolean",
     "bounded",
+    "choice",
+    "config_size",
     "dtype_name",
     "finite",
     "increasing",
@@ -29,8 +32,12 @@ __all__ = [
     "nested",
     "non_negative",
     "number",
+    "numbers",
     "numbers_sequence",
     "one_of",
+    "part",
+    "parts",
+    "parts_dtype",
     "positive",
     "rate",
     "schedule",
@@ -51,16 +58,19 @@ beyond the float range is then the exact value's own overflow, never an intermed
 _BOUNDS = "2**-400 (about 3.9e-121) and 2**400 (about 2.6e120)"
 
 
+def shown(value: object) -> str:
+    """``repr(value)`` for an error message: at most 200 characters, and never an error itself."""
+    try:
+        text = repr(value)
+    except ValueError:  # holds an int of more than 4300 digits
+        text = f"<{type(value).__name__} too large to show>"
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
 def _fail(
     arg: str, requirement: str, value: object, error: type[Exception] = ValueError
 ) -> Exception:
-    try:
-        shown = repr(value)
-    except ValueError:  # holds an int of more than 4300 digits
-        shown = f"<{type(value).__name__} too large to show>"
-    if len(shown) > 200:
-        shown = shown[:197] + "..."
-    return error(f"Argument `{arg}` must be {requirement}. Received: {arg}={shown}")
+    return error(f"Argument `{arg}` must be {requirement}. Received: {arg}={shown(value)}")
 
 
 def _array_dtype_name(value: object) -> str | None:
@@ -68,7 +78,10 @@ def _array_dtype_name(value: object) -> str | None:
     dtype = getattr(value, "dtype", None)
     if dtype is None or type(value) in (bool, int, float):  # np.float64 is a float subclass
         return None
-    name = str(dtype).rsplit(".", 1)[-1]  # "torch.float32" -> "float32"
+    try:
+        name = str(dtype).rsplit(".", 1)[-1]  # "torch.float32" -> "float32"
+    except ValueError:  # an int of more than 4300 digits
+        return None
     return name if name in DTYPES else None
 
 
@@ -79,9 +92,9 @@ def number(arg: str, value: object) -> int | float:
     """
     if isinstance(value, bool) or value is None or isinstance(value, (str, bytes, complex)):
         raise _fail(arg, "a real number", value, TypeError)
-    if isinstance(value, numbers.Integral):
+    if isinstance(value, Integral):
         return int(value)
-    if isinstance(value, numbers.Real):
+    if isinstance(value, Real):
         try:
             return float(value)
         except OverflowError:  # e.g. a Fraction beyond float range
@@ -149,10 +162,63 @@ def length(arg: str, value: object) -> int | float:
     return bounded(arg, non_negative(arg, value))
 
 
-def rate(arg: str, value: object) -> tuple[float, str | None]:
-    """A learning rate of a magnitude at most :data:`LARGEST`, and the dtype name it carried if
-    it was an array or NumPy scalar."""
-    return float(at_most_largest(arg, value)), _array_dtype_name(value)
+def rate(arg: str, value: object) -> float:
+    """A learning rate (or any value a schedule takes on) of a magnitude at most :data:`LARGEST`."""
+    return float(at_most_largest(arg, value))
+
+
+def array_dtype(value: object) -> str | None:
+    """The floating dtype name an array or NumPy scalar carries (``'float32'``), else ``None``."""
+    return _array_dtype_name(value)
+
+
+def parts_dtype(value: object) -> str | None:
+    """The result dtype that all the schedules among ``value`` (a schedule or a list) share."""
+    from lrschedule.schedule import LearningRateSchedule
+
+    items = value if isinstance(value, (list, tuple)) else (value,)
+    dtypes = {item.dtype for item in items if isinstance(item, LearningRateSchedule)}
+    return dtypes.pop() if len(dtypes) == 1 else None
+
+
+Check = Callable[[str, Any], Any]
+
+
+def choice(*choices: str) -> Check:
+    """A check: one of ``choices``."""
+
+    def check(arg: str, value: object) -> str:
+        return one_of(arg, value, choices)
+
+    return check
+
+
+def numbers(item: Check = finite, *, min_length: int = 0) -> Check:
+    """A check: a list of numbers (or a 1-d array), each checked by ``item`` as ``arg[i]``."""
+
+    def check(arg: str, value: object) -> tuple[Any, ...]:
+        values = numbers_sequence(arg, value, min_length=min_length)
+        return tuple(item(f"{arg}[{i}]", v) for i, v in enumerate(values))
+
+    return check
+
+
+def part(arg: str, value: object) -> Any:
+    """A schedule that is part of a composite, nested no deeper than a config may be."""
+    result = schedule(arg, value)
+    nested(arg, result)
+    return result
+
+
+def parts(*, min_length: int = 0) -> Check:
+    """A check: a list of schedules that are parts of a composite (see :func:`part`)."""
+
+    def check(arg: str, value: object) -> tuple[Any, ...]:
+        result = schedules(arg, value, min_length=min_length)
+        nested(arg, result)
+        return result
+
+    return check
 
 
 def boolean(arg: str, value: object) -> bool:
@@ -199,6 +265,15 @@ def numbers_sequence(arg: str, value: object, *, min_length: int = 0) -> tuple[i
         value, (Sequence, *_array_types(value))
     ):
         raise _fail(arg, "a list of numbers", value, TypeError)
+    from lrschedule.registry import MAX_NUMBERS
+
+    if len(value) > MAX_NUMBERS:  # type: ignore[arg-type]
+        raise _fail(
+            arg,
+            f"a list of at most {MAX_NUMBERS} numbers (lrschedule.registry.MAX_NUMBERS, the most "
+            f"a config may hold; this one has {len(value)})",  # type: ignore[arg-type]
+            value,
+        )
     items: list[Any] = list(value)  # type: ignore[call-overload]
     if len(items) < min_length:
         raise _fail(arg, f"a list of at least {min_length} numbers", value)
@@ -215,6 +290,10 @@ def increasing(arg: str, values: tuple[int | float, ...], *, strict: bool) -> No
 
 def values_dtype(values: Sequence[object]) -> str | None:
     """The dtype name that array-valued ``values`` share (``None`` if plain or mixed)."""
+    if isinstance(values, (str, bytes, dict)) or not isinstance(
+        values, (Sequence, *_array_types(values))
+    ):
+        return None  # not a list: the field's own check says so, naming the argument
     dtypes = {_array_dtype_name(value) for value in values}
     return dtypes.pop() if len(dtypes) == 1 else None
 
@@ -282,6 +361,51 @@ def _depth_below(value: Any, budget: int, seen: dict[int, int]) -> int:
             default=0,
         )
     return 0
+
+
+def config_size(value: Any) -> tuple[int, int]:
+    """The schedules and lists, and the numbers in lists, that the config of the schedule
+    ``value`` holds, counted as :func:`~lrschedule.registry.deserialize` counts them (a part
+    used twice counts twice); its parts' sizes are known (each was counted when it was built).
+    A ``ValueError`` names the argument that takes it past
+    :data:`~lrschedule.registry.MAX_NODES` or :data:`~lrschedule.registry.MAX_NUMBERS`."""
+    from lrschedule import registry
+    from lrschedule.schedule import LearningRateSchedule
+
+    nodes, numbers = 1, 0
+    if not dataclasses.is_dataclass(value):
+        return nodes, numbers
+    for f in dataclasses.fields(value):
+        if not f.init:
+            continue
+        item = getattr(value, f.name)
+        items = item if isinstance(item, tuple) else (item,)
+        if isinstance(item, tuple):
+            nodes += 1
+        for one in items:
+            if isinstance(one, LearningRateSchedule):
+                inner = getattr(one, "_size", (1, 0))
+                nodes += inner[0]
+                numbers += inner[1]
+            elif isinstance(item, tuple):
+                numbers += 1
+        if nodes > registry.MAX_NODES:
+            raise _fail(
+                f.name,
+                f"small enough for a config: at most {registry.MAX_NODES} schedules and lists "
+                "(lrschedule.registry.MAX_NODES, counted each time one is used; this schedule's "
+                f"config would hold {nodes})",
+                item,
+            )
+        if numbers > registry.MAX_NUMBERS:
+            raise _fail(
+                f.name,
+                f"small enough for a config: at most {registry.MAX_NUMBERS} numbers in lists "
+                "(lrschedule.registry.MAX_NUMBERS, counted each time one is used; this "
+                f"schedule's config would hold {numbers})",
+                item,
+            )
+    return nodes, numbers
 
 
 def _array_types(value: object) -> tuple[type, ...]:

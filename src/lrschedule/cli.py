@@ -25,7 +25,7 @@ import re
 import shutil
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -33,9 +33,9 @@ from typing import Any, NoReturn
 import numpy as np
 
 import lrschedule
-from lrschedule.plotting import INSTALL_HINT, default_steps, linspace_steps
+from lrschedule import registry
+from lrschedule.plotting import INSTALL_HINT, default_steps, learning_rates, linspace_steps
 from lrschedule.plotting import plot as plot_schedules
-from lrschedule.registry import MAX_TEXT
 from lrschedule.schedule import LearningRateSchedule
 
 __all__ = ["UsageError", "build_parser", "demo", "load_spec", "main", "parse_steps", "split_specs"]
@@ -153,11 +153,11 @@ _NAME = re.compile(r"[A-Za-z_][\w>]*")
 
 def _read_text(spec: Spec) -> str:
     if spec.source == "-":
-        return sys.stdin.read(MAX_TEXT + 1)
+        return sys.stdin.read(registry.MAX_TEXT + 1)
     path = Path(spec.source)
     try:
         with path.open(encoding="utf-8") as file:
-            return file.read(MAX_TEXT + 1)
+            return file.read(registry.MAX_TEXT + 1)
     except FileNotFoundError:
         if not _NAME.fullmatch(spec.source):
             raise OSError(
@@ -272,32 +272,57 @@ def _number(value: Any) -> str:
 
 
 def _learning_rates(schedule: LearningRateSchedule, steps: np.ndarray[Any, Any]) -> Any:
-    values = np.asarray(schedule(steps))
-    if values.dtype.kind != "f":  # bfloat16 (ml_dtypes) and the like: show them as float32
-        values = values.astype(np.float32)
-    return values
+    # bfloat16, which NumPy lacks: computed in float64, rounded to bfloat16, shown as float32
+    return learning_rates(schedule, steps)
+
+
+SHOW_BLOCK = 65_536
+"""``show`` computes and prints this many rows at a time: the first rows come out at once, the
+memory is one block's (besides the steps themselves), and a reader that stops early (``| head``)
+stops the computation."""
 
 
 def _show(schedule: LearningRateSchedule, steps: np.ndarray[Any, Any], output_format: str) -> str:
-    values = _learning_rates(schedule, steps)
+    """The whole table as one string (see :func:`_show_blocks`)."""
+    return "".join(_show_blocks(schedule, steps, output_format)).rstrip("\n")
+
+
+def _show_blocks(
+    schedule: LearningRateSchedule, steps: np.ndarray[Any, Any], output_format: str
+) -> Iterator[str]:
+    """The table, as text blocks of :data:`SHOW_BLOCK` rows, each ending in a newline; each
+    block's learning rates are computed as it is asked for."""
+
+    def blocks() -> Iterator[tuple[np.ndarray[Any, Any], Any]]:
+        for start in range(0, len(steps), SHOW_BLOCK):
+            part = steps[start : start + SHOW_BLOCK]
+            yield part, _learning_rates(schedule, part)
+
     if output_format == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["step", "learning_rate"])
-        writer.writerows((int(s), _number(v)) for s, v in zip(steps, values, strict=True))
-        return out.getvalue().rstrip("\n")
+        yield "step,learning_rate\n"
+        for part, values in blocks():
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerows((int(s), _number(v)) for s, v in zip(part, values, strict=True))
+            yield out.getvalue()
+        return
     if output_format == "json":
-        rates = [float(_number(v)) if np.isfinite(v) else None for v in values]
-        document = {
-            "schedule": lrschedule.serialize(schedule),
-            "steps": [int(s) for s in steps],
-            "learning_rates": rates,
-        }
-        return json.dumps(document, allow_nan=False)
-    width = max(len("step"), *(len(str(int(s))) for s in steps))
-    lines = [repr(schedule), "", f"{'step':>{width}}  learning_rate"]
-    lines += [f"{int(s):>{width}}  {v:.6g}" for s, v in zip(steps, values, strict=True)]
-    return "\n".join(lines)
+        # the document json.dumps would write, in pieces: the steps, then the learning rates
+        head = json.dumps({"schedule": lrschedule.serialize(schedule)}, allow_nan=False)
+        yield head[:-1] + ', "steps": ['
+        for start in range(0, len(steps), SHOW_BLOCK):
+            part = steps[start : start + SHOW_BLOCK]
+            yield (", " if start else "") + ", ".join(str(int(s)) for s in part)
+        yield '], "learning_rates": ['
+        for i, (_, values) in enumerate(blocks()):
+            rates = (repr(float(_number(v))) if np.isfinite(v) else "null" for v in values)
+            yield (", " if i else "") + ", ".join(rates)
+        yield "]}\n"
+        return
+    width = max(len("step"), *(len(str(int(s))) for s in (steps.min(), steps.max())))
+    yield f"{schedule!r}\n\n{'step':>{width}}  learning_rate\n"
+    for part, values in blocks():
+        yield "".join(f"{int(s):>{width}}  {v:.6g}\n" for s, v in zip(part, values, strict=True))
 
 
 def _fields(cls: type[LearningRateSchedule]) -> list[dataclasses.Field[Any]] | None:
@@ -562,7 +587,9 @@ def _run(argv: list[str]) -> int:
         )
     schedule = load_spec(specs[0])
     steps = args.steps if args.steps is not None else default_steps(schedule, num=11)
-    print(_show(schedule, steps, args.format))
+    for block in _show_blocks(schedule, steps, args.format):
+        sys.stdout.write(block)
+    sys.stdout.flush()
     return 0
 
 

@@ -163,5 +163,19 @@ if _IMPORT_ERROR is None:
             )
         # Keras 3 names the wrapper in "registered_name"; TF 2's form puts it in "class_name"
         if _REGISTERED_NAME in (config.get("registered_name"), config.get("class_name")):
+            # checked as deserialize checks a config's keys and module
+            unknown = set(config) - {"module", "class_name", "config", "registered_name"}
+            module = config.get("module")
+            if unknown:
+                raise ConfigError(
+                    f"unknown key {sorted(map(repr, unknown))[0]:.80} in a {_REGISTERED_NAME!r} "
+                    "config; it has the keys 'class_name', 'config' and optionally "
+                    "'registered_name' and 'module'"
+                )
+            if module not in (None, __name__):
+                raise ConfigError(
+                    f"unknown module {module!r:.80} for {_REGISTERED_NAME!r}; "
+                    f"expected {__name__!r} or None"
+                )
             return KerasSchedule.from_config(config.get("config")).schedule
         return deserialize(config)

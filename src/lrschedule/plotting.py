@@ -10,8 +10,9 @@ to :data:`DEFAULT_END`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -94,7 +95,7 @@ def plot(
         _, ax = plt.subplots()
     positive = False
     for schedule, text in zip(schedules, labels, strict=True):
-        y = np.asarray(schedule(x), dtype=np.float64)
+        y = learning_rates(schedule, x).astype(np.float64)
         positive = positive or bool(np.any(y > 0))
         ax.plot(x, y, label=text)
     if log:
@@ -130,6 +131,11 @@ def default_steps(schedule_or_list: Any, num: int | None = None) -> np.ndarray[A
     return linspace_steps(0, end, num)
 
 
+INT64_STEPS = 2**62
+"""The last step that default steps give as int64: beyond it, float64 (``np.rint`` of a float
+near ``2**63`` would wrap around in int64)."""
+
+
 def linspace_steps(start: int, stop: int, num: int) -> np.ndarray[Any, Any]:
     """``num`` evenly spaced integer steps from ``start`` to ``stop`` inclusive: ``numpy.linspace``
     rounded to the nearest integer, with repeated steps dropped.
@@ -140,9 +146,20 @@ def linspace_steps(start: int, stop: int, num: int) -> np.ndarray[Any, Any]:
     array([ 0,  3,  7, 10])
     >>> linspace_steps(0, 3, 7)
     array([0, 1, 2, 3])
+
+    Past :data:`INT64_STEPS` the steps are float64 (every float64 that large is a whole number),
+    since int64 would wrap around:
+
+    >>> linspace_steps(0, 10**120, 3)
+    array([0.e+000, 5.e+119, 1.e+120])
     """
     if num < 1:
         raise ValueError(f"the number of steps must be at least 1. Received: {num}")
+    if stop > INT64_STEPS:
+        floats = np.linspace(float(start), float(stop), num)
+        keep = np.ones(len(floats), dtype=bool)
+        keep[1:] = floats[1:] != floats[:-1]
+        return floats[keep]
     values = np.rint(np.linspace(start, stop, num)).astype(np.int64)
     keep = np.ones(len(values), dtype=bool)
     keep[1:] = values[1:] != values[:-1]
@@ -170,48 +187,8 @@ def end_step(schedule: LearningRateSchedule) -> int:
     >>> end_step(lrschedule.Constant(0.1))
     10000
     """
-    found = _end(schedule)
+    found = schedule.end_step
     return max(1, math.ceil(found)) if found is not None else DEFAULT_END
-
-
-def _end(s: LearningRateSchedule) -> float | None:
-    """Where ``s`` ends, or ``None`` when its hyperparameters do not say."""
-    rule = _ENDS.get(type(s).__name__) if type(s).__module__.startswith("lrschedule.") else None
-    return None if rule is None else rule(s)
-
-
-def _past(step: float) -> float:
-    """A quarter past ``step``: where a schedule that changes at ``step`` has shown its last level."""
-    return 1.25 * step if step > 0 else float(DEFAULT_END)
-
-
-def _after(start: float, s: LearningRateSchedule) -> float:
-    """The end of schedule ``s`` that starts at ``start``."""
-    end = _end(s)
-    return start + end if end is not None else max(float(DEFAULT_END), _past(start))
-
-
-def _product_end(s: Any) -> float | None:
-    ends = [_end(f) for f in s.factors if isinstance(f, LearningRateSchedule)]
-    known = [end for end in ends if end is not None]
-    return max(known) if known and len(known) == len(ends) else None
-
-
-_ENDS: dict[str, Callable[[Any], float | None]] = {
-    "CosineDecay": lambda s: s.decay_steps + (s.warmup_steps if s.warmup_target is not None else 0),
-    "PolynomialDecay": lambda s: s.transition_begin + s.decay_steps,
-    "Linear": lambda s: s.transition_begin + s.transition_steps,
-    "OneCycle": lambda s: s.total_steps,
-    "WarmupStableDecay": lambda s: s.warmup_steps + s.stable_steps + s.decay_steps,
-    "PiecewiseInterpolate": lambda s: s.boundaries[-1] if s.boundaries[-1] > 0 else None,
-    "PiecewiseConstantDecay": lambda s: _past(s.boundaries[-1]) if s.boundaries else None,
-    "MultiStepDecay": lambda s: _past(max(s.milestones)) if s.milestones else None,
-    "Warmup": lambda s: _after(s.warmup_steps, s.schedule),
-    "Sequential": lambda s: (
-        _after(s.boundaries[-1], s.schedules[-1]) if s.boundaries else _end(s.schedules[0])
-    ),
-    "Product": _product_end,
-}
 
 
 def _schedules(schedule_or_list: Any) -> list[LearningRateSchedule]:
@@ -254,6 +231,47 @@ def _labels(
     return labels
 
 
+def learning_rates(schedule: LearningRateSchedule, steps: Any) -> np.ndarray[Any, Any]:
+    """``schedule`` at the NumPy array ``steps``, as a NumPy array to show: in the schedule's
+    dtype, except ``bfloat16``, which NumPy lacks: those values are computed in float64 and
+    correctly rounded to bfloat16 (:func:`round_to_bfloat16`), then shown as float32 (exact).
+
+    >>> import lrschedule
+    >>> learning_rates(lrschedule.Constant(0.1, dtype="bfloat16"), np.arange(2))
+    array([0.10009766, 0.10009766], dtype=float32)
+    """
+    if schedule.dtype != "bfloat16":
+        return np.asarray(schedule(steps))
+    if dataclasses.is_dataclass(schedule):
+        wide = dataclasses.replace(schedule, dtype="float64")
+        return round_to_bfloat16(np.asarray(wide(steps), dtype=np.float64))
+    raise ValueError(
+        f"{type(schedule).__name__} has dtype='bfloat16', which NumPy lacks; pass steps as a "
+        "torch or JAX array to compute it"
+    )
+
+
+def round_to_bfloat16(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """float64 ``values`` correctly rounded (to nearest, ties to even) to bfloat16, as float32
+    (every bfloat16 is a float32): 8 significant bits, float32's exponent range, subnormals
+    included; beyond the largest bfloat16 (plus half an ulp), inf.
+
+    >>> rounded = round_to_bfloat16(np.array([0.1, 1.0 + 2.0**-8, 1.0 + 3 * 2.0**-8, 3.4e38, -0.0]))
+    >>> rounded.dtype, rounded.tolist()
+    (dtype('float32'), [0.10009765625, 1.0, 1.015625, inf, -0.0])
+    """
+    x = np.asarray(values, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mantissa, exponent = np.frexp(x)  # x = mantissa * 2**exponent, 0.5 <= |mantissa| < 1
+        normal = np.ldexp(np.rint(np.ldexp(mantissa, 8)), exponent - 8)  # 8 significant bits
+        tiny = np.ldexp(np.rint(np.ldexp(x, 133)), -133)  # multiples of 2**-133: subnormals
+        rounded = np.where(np.abs(x) < 2.0**-126, tiny, normal)
+        largest = (2.0 - 2.0**-7) * 2.0**127
+        rounded = np.where(np.abs(rounded) > largest, np.copysign(np.inf, x), rounded)
+        rounded = np.where(np.isfinite(x), rounded, x)
+        return rounded.astype(np.float32)
+
+
 def _steps_array(steps: Any) -> np.ndarray[Any, Any]:
     x = np.asarray(steps)
     if x.ndim != 1 or x.size == 0:
@@ -261,3 +279,40 @@ def _steps_array(steps: Any) -> np.ndarray[Any, Any]:
     if x.dtype.kind not in "iuf":
         raise TypeError(f"steps: expected numbers. Received dtype {x.dtype}")
     return x
+
+
+SVG_POINTS = 500
+"""The steps a notebook preview (:func:`svg`) draws: enough for a smooth curve, a small file."""
+
+
+def svg(schedule: LearningRateSchedule, width: float = 4.8, height: float = 2.4) -> str | None:
+    """The schedule's curve as a small SVG document (``_repr_svg_``, what Jupyter shows for a
+    schedule), or ``None`` without matplotlib (Jupyter then shows the text ``repr``).
+
+    :data:`SVG_POINTS` steps from 0 to :func:`end_step`, text kept as text. Made without
+    ``pyplot``: no global figure, nothing shown twice in a notebook.
+
+    >>> import pytest, lrschedule
+    >>> _ = pytest.importorskip("matplotlib")  # this example needs the optional matplotlib
+    >>> text = svg(lrschedule.CosineDecay(0.1, decay_steps=1000))
+    >>> text.startswith("<?xml") and "</svg>" in text and len(text) < 100_000
+    True
+    """
+    try:
+        import matplotlib  # type: ignore[import-not-found, unused-ignore]
+        from matplotlib.figure import Figure  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return None
+    import io
+
+    with matplotlib.rc_context({"svg.fonttype": "none", "font.size": 8}):
+        figure = Figure(figsize=(width, height), layout="constrained")
+        ax = plot(schedule, default_steps(schedule, num=SVG_POINTS), ax=figure.add_subplot())
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.remove()
+        title = repr(schedule)
+        ax.set_title(title if len(title) <= 80 else title[:77] + "...", fontsize=7)
+        out = io.StringIO()
+        figure.savefig(out, format="svg")
+    return out.getvalue()

@@ -10,8 +10,13 @@ never imports a module, evaluates a string or unpickles anything. It accepts thr
 * TF 2's: ``{"class_name": ..., "config": {...}}``;
 
 and refuses, with :class:`ConfigError`, anything else: unknown classes or modules, unknown or
-missing keys, values that are not JSON-native, NaN or infinite numbers, and nesting deeper than
-:data:`MAX_DEPTH`.
+missing keys, values that are not JSON-native, NaN or infinite numbers, nesting deeper than
+:data:`MAX_DEPTH`, and configs larger than :data:`MAX_NODES` schedules and lists or
+:data:`MAX_NUMBERS` numbers in lists (counted as visited, so a part shared many times counts each
+time). The constructors refuse the same sizes, so every schedule that can be built loads back.
+
+The limits are module attributes, read at each call: for trusted input, raise them
+(``lrschedule.registry.MAX_NODES = 100_000``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ from lrschedule.schedule import LearningRateSchedule
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_NODES",
+    "MAX_NUMBERS",
+    "MAX_TEXT",
     "ConfigError",
     "deserialize",
     "from_json",
@@ -38,8 +46,19 @@ __all__ = [
 MAX_DEPTH = 16
 """Deepest nesting of schedules (and of lists) that a config may have."""
 
-MAX_TEXT = 1_000_000
-"""Longest JSON text :func:`from_json` parses, in characters."""
+MAX_NODES = 10_000
+"""Most schedules and lists a config may hold, counted each time one is visited (a part shared
+by several composites, or a YAML alias, counts once per use): loading is then linear in this
+number (about 0.2 ms a schedule), never exponential in the nesting."""
+
+MAX_NUMBERS = 250_000
+"""Most numbers a config's lists may hold in all (counted as :data:`MAX_NODES` are): a
+``PiecewiseConstantDecay`` of up to 124,999 boundaries, searched in O(log n) operations on every
+backend."""
+
+MAX_TEXT = 16_000_000
+"""Longest JSON text :func:`from_json` parses, in characters: room for :data:`MAX_NUMBERS`
+numbers of 26 characters and :data:`MAX_NODES` schedules with names of up to 500 characters."""
 
 _MODULE = "lrschedule"
 _KERAS_MODULES = frozenset(
@@ -172,6 +191,16 @@ def _reject_constant(token: str) -> Any:
     )
 
 
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict, refusing a key given twice (``json`` would keep the last one)."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        key = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+        raise ConfigError(f"JSON object with the key {_short(key)} more than once")
+    return result
+
+
 def from_json(text: str | bytes) -> LearningRateSchedule:
     """Load a schedule from JSON text written by :func:`to_json` (or by Keras); see :func:`deserialize`.
 
@@ -187,7 +216,9 @@ def from_json(text: str | bytes) -> LearningRateSchedule:
     try:
         import json
 
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(
+            text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys
+        )
     except ConfigError:
         raise
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, huge ints, deep nesting
@@ -216,10 +247,38 @@ def deserialize(config: Any) -> LearningRateSchedule:
     """
     if isinstance(config, LearningRateSchedule):
         return config
-    return _deserialize(config, depth=1, path="schedule")
+    return _deserialize(config, depth=1, path="schedule", count=_Count())
 
 
-def _deserialize(data: Any, *, depth: int, path: str) -> LearningRateSchedule:
+class _Count:
+    """What a config holds so far, counted as visited: schedules and lists, and numbers in
+    lists (see :data:`MAX_NODES` and :data:`MAX_NUMBERS`)."""
+
+    __slots__ = ("nodes", "numbers")
+
+    def __init__(self) -> None:
+        self.nodes = 0
+        self.numbers = 0
+
+    def node(self, path: str) -> None:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise ConfigError(
+                f"{path}: the config holds more than {MAX_NODES} schedules and lists (counted "
+                "each time one is used); raise lrschedule.registry.MAX_NODES for trusted input"
+            )
+
+    def add_numbers(self, count: int, path: str) -> None:
+        self.numbers += count
+        if self.numbers > MAX_NUMBERS:
+            raise ConfigError(
+                f"{path}: the config holds more than {MAX_NUMBERS} numbers in lists (counted "
+                "each time one is used); raise lrschedule.registry.MAX_NUMBERS for trusted input"
+            )
+
+
+def _deserialize(data: Any, *, depth: int, path: str, count: _Count) -> LearningRateSchedule:
+    count.node(path)
     if depth > MAX_DEPTH:
         raise ConfigError(f"{path}: schedules nested deeper than {MAX_DEPTH} levels")
     if not isinstance(data, dict):
@@ -234,7 +293,7 @@ def _deserialize(data: Any, *, depth: int, path: str) -> LearningRateSchedule:
     params = data.get("config", {})
     if not isinstance(params, dict):
         raise ConfigError(f"{path}.config: must be a dict. Received: {_short(params)}")
-    kwargs = _check_params(cls, params, depth=depth, path=f"{path}.config")
+    kwargs = _check_params(cls, params, depth=depth, path=f"{path}.config", count=count)
     try:
         return cls.from_config(kwargs)
     except ConfigError:
@@ -285,7 +344,12 @@ def _resolve(data: dict[str, Any], path: str) -> type[LearningRateSchedule]:
 
 
 def _check_params(
-    cls: type[LearningRateSchedule], params: dict[str, Any], *, depth: int, path: str
+    cls: type[LearningRateSchedule],
+    params: dict[str, Any],
+    *,
+    depth: int,
+    path: str,
+    count: _Count,
 ) -> dict[str, Any]:
     """Check a config's keys against the class's fields and its values for JSON-native types."""
     if dataclasses.is_dataclass(cls):
@@ -302,11 +366,12 @@ def _check_params(
             if required and f.name not in params:
                 raise ConfigError(f"{path}: missing key {f.name!r} for {cls.__name__}")
     return {
-        key: _check_value(value, depth=depth, path=f"{path}.{key}") for key, value in params.items()
+        key: _check_value(value, depth=depth, path=f"{path}.{key}", count=count)
+        for key, value in params.items()
     }
 
 
-def _check_value(value: Any, *, depth: int, path: str) -> Any:
+def _check_value(value: Any, *, depth: int, path: str, count: _Count) -> Any:
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
@@ -319,54 +384,108 @@ def _check_value(value: Any, *, depth: int, path: str) -> Any:
         if not math.isfinite(value):
             raise ConfigError(f"{path}: must be a finite number. Received: {value!r}")
         return value
-    if isinstance(value, dict) and value.get("class_name") == "__tensor__":
-        return _keras_tensor(value, path)
+    if isinstance(value, dict) and value.get("class_name") in _ARRAY_CLASSES:
+        return _keras_tensor(value, path, count)
     if isinstance(value, dict):  # a nested schedule
-        return _deserialize(value, depth=depth + 1, path=path)
+        return _deserialize(value, depth=depth + 1, path=path, count=count)
     if isinstance(value, (list, tuple)):  # Keras's in-memory configs keep tuples
+        count.node(path)
         if depth > MAX_DEPTH:
             raise ConfigError(f"{path}: lists nested deeper than {MAX_DEPTH} levels")
+        # numbers first, all at once: a list longer than the limit is refused before it is read
+        count.add_numbers(
+            sum(1 for item in value if not isinstance(item, (dict, list, tuple))), path
+        )
         return [
-            _check_value(item, depth=depth + 1, path=f"{path}[{i}]") for i, item in enumerate(value)
+            _check_value(item, depth=depth + 1, path=f"{path}[{i}]", count=count)
+            for i, item in enumerate(value)
         ]
     raise ConfigError(
         f"{path}: {type(value).__name__} is not a JSON value. Received: {_short(value)}"
     )
 
 
-_TENSOR_DTYPES = ("float16", "float32", "float64")
+_FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+_INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+_ARRAY_CLASSES = ("__tensor__", "__numpy__")
 
 
-def _keras_tensor(value: dict[str, Any], path: str) -> Any:
-    """Keras 3's form of a scalar array hyperparameter: ``{"class_name": "__tensor__", "config":
-    {"value": 0.1, "dtype": "float32"}}`` -> a NumPy scalar, whose dtype the schedule keeps."""
-    import numpy as np
+class _KerasScalar:
+    """A scalar of a dtype NumPy may lack (``bfloat16``) from a Keras config: a number with a
+    ``dtype`` name, which the schedule records as its result dtype."""
 
+    __slots__ = ("dtype", "value")
+    shape = ()
+
+    def __init__(self, value: float, dtype: str) -> None:
+        self.value = value
+        self.dtype = dtype
+
+    def __float__(self) -> float:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"{self.dtype}({self.value!r})"
+
+
+def _keras_tensor(value: dict[str, Any], path: str, count: _Count) -> Any:
+    """Keras 3's form of an array hyperparameter: ``{"class_name": "__tensor__", "config":
+    {"value": 0.1, "dtype": "float32"}}`` (a backend tensor) or ``"__numpy__"`` (a NumPy array),
+    of a scalar or a 1-d list. A floating scalar becomes a NumPy scalar (a ``bfloat16`` one a
+    number carrying that dtype name), whose dtype the schedule keeps; an integer one a Python
+    int; a list, a list of those."""
     config = value.get("config")
     if (
         set(value) - {"class_name", "config", "module", "registered_name"}
         or not isinstance(config, dict)
         or set(config) != {"value", "dtype"}
     ):
-        raise ConfigError(f"{path}: malformed '__tensor__' value. Received: {_short(value)}")
-    number, dtype = config["value"], config["dtype"]
-    if isinstance(number, bool) or not isinstance(number, (int, float)):
         raise ConfigError(
-            f"{path}: a '__tensor__' value must be a number. Received: {_short(number)}"
+            f"{path}: malformed {value['class_name']!r} value. Received: {_short(value)}"
         )
-    if dtype not in _TENSOR_DTYPES:
+    for key in ("module", "registered_name"):  # Keras writes neither for an array
+        if value.get(key) is not None:
+            raise ConfigError(
+                f"{path}.{key}: must be absent or None for {value['class_name']!r}. "
+                f"Received: {_short(value[key])}"
+            )
+    number, dtype, kind = config["value"], config["dtype"], value["class_name"]
+    if dtype not in _FLOAT_DTYPES + _INT_DTYPES:
         raise ConfigError(
-            f"{path}: a '__tensor__' dtype must be one of {list(_TENSOR_DTYPES)}. "
+            f"{path}: a {kind!r} dtype must be one of {list(_FLOAT_DTYPES + _INT_DTYPES)}. "
             f"Received: {_short(dtype)}"
         )
+    if isinstance(number, list):
+        count.node(path)
+        count.add_numbers(len(number), path)
+        return [_array_item(item, dtype, f"{path}[{i}]", kind) for i, item in enumerate(number)]
+    return _array_item(number, dtype, path, kind)
+
+
+def _array_item(number: Any, dtype: str, path: str, kind: str) -> Any:
+    import numpy as np
+
+    if isinstance(number, bool) or not isinstance(number, (int, float)):
+        raise ConfigError(f"{path}: a {kind!r} value must be a number. Received: {_short(number)}")
+    if dtype in _INT_DTYPES:
+        info = np.iinfo(dtype)
+        if number != int(number) or not info.min <= number <= info.max:
+            raise ConfigError(
+                f"{path}: a {kind!r} value must be an integer in {dtype}. "
+                f"Received: {_short(number)}"
+            )
+        return int(number)
+    largest = 3.3895313892515355e38 if dtype == "bfloat16" else float(np.finfo(dtype).max)
     try:
-        in_range = abs(float(number)) <= float(np.finfo(dtype).max)
+        in_range = abs(float(number)) <= largest
     except OverflowError:
         in_range = False
     if not in_range:  # also NaN
         raise ConfigError(
-            f"{path}: a '__tensor__' value must be finite in {dtype}. Received: {_short(number)}"
+            f"{path}: a {kind!r} value must be finite in {dtype}. Received: {_short(number)}"
         )
+    if dtype == "bfloat16":
+        return _KerasScalar(float(number), dtype)
     return np.asarray(number, dtype=dtype)[()]
 
 

@@ -7,20 +7,39 @@ the composite's own ``dtype``; when it is not given, the parts' common dtype if 
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
-from lrschedule import _array, _validate
+from lrschedule import _array
+from lrschedule import _validate as check
 from lrschedule.registry import _register_builtin
-from lrschedule.schedule import LearningRateSchedule
+from lrschedule.schedule import LearningRateSchedule, checked, derived
+from lrschedule.schedules._numerics import keep_nan, times
 
 __all__ = ["Product", "Sequential", "Warmup"]
 
 
-def _common_dtype(parts: tuple[Any, ...]) -> str | None:
-    dtypes = {part.dtype for part in parts if isinstance(part, LearningRateSchedule)}
-    return dtypes.pop() if len(dtypes) == 1 else None
+def _after(start: float, schedule: LearningRateSchedule) -> float:
+    """Where a plot of ``schedule``, starting at step ``start``, ends."""
+    end = schedule.end_step
+    return start + end if end is not None else max(10_000.0, 1.25 * start)
+
+
+def _factor(arg: str, value: object) -> Any:
+    return value if isinstance(value, LearningRateSchedule) else check.rate(arg, value)
+
+
+def _factors(arg: str, value: object) -> tuple[Any, ...]:
+    """Schedules and finite numbers, at least one."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        raise TypeError(
+            f"Argument `{arg}` must be a list of schedules and numbers. Received: {arg}={check.shown(value)}"
+        )
+    if not value:
+        raise ValueError(f"Argument `{arg}` must not be empty. Received: {arg}=[]")
+    factors = tuple(_factor(f"{arg}[{i}]", item) for i, item in enumerate(value))
+    check.nested(arg, factors)
+    return factors
 
 
 @_register_builtin
@@ -40,12 +59,6 @@ class Warmup(LearningRateSchedule):
     ``warmup_exponential_decay_schedule`` is ``Warmup(ExponentialDecay(peak, ...), W, init)`` and
     ``warmup_constant_schedule(init, peak, W)`` is ``Warmup(Constant(peak), W, init)``.
 
-    Every number is checked when the schedule is built: a magnitude of at most
-    :math:`2^{400}`, and a ``warmup_steps`` of 0 or at least :math:`2^{-400}`; parts nested
-    deeper than a config may be (:data:`~lrschedule.registry.MAX_DEPTH` levels, a schedule
-    and a list of schedules a level each) are refused too (a ``ValueError`` names the
-    argument).
-
     Args:
         schedule: the schedule that follows the warmup; it sees steps counted from its end.
         warmup_steps: :math:`W \ge 0` (0: no warmup).
@@ -58,42 +71,35 @@ class Warmup(LearningRateSchedule):
     [0.0, 0.5, 1.0, 0.5, 0.0]
     """
 
-    schedule: LearningRateSchedule
-    warmup_steps: float
-    initial_learning_rate: float = 0.0
+    schedule: LearningRateSchedule = checked(check.part, carries_dtype=check.parts_dtype)
+    warmup_steps: float = checked(check.length)
+    initial_learning_rate: float = checked(check.rate, 0.0)
     dtype: str | None = field(default=None, kw_only=True)
 
-    def __post_init__(self) -> None:
-        schedule = _validate.schedule("schedule", self.schedule)
-        _validate.nested("schedule", schedule)
-        self._set(
-            schedule=schedule,
-            warmup_steps=_validate.length("warmup_steps", self.warmup_steps),
-            initial_learning_rate=_validate.rate(
-                "initial_learning_rate", self.initial_learning_rate
-            )[0],
-            dtype_from=_common_dtype((schedule,)),
-        )
-        # derived once, not a hyperparameter: not in the config, ==, hash or repr
-        peak = float(schedule._evaluate(_array.python_math, 0.0))  # where the warmup ends
-        object.__setattr__(self, "_peak", peak)
+    def _prepare(self) -> None:
+        peak = float(self.schedule._evaluate(_array.python_math, _array.PythonStep(0.0)))
+        self._store(_peak=peak, _pieces=(self._warmup, self.schedule._evaluate))
 
-    _peak: float = field(init=False, repr=False, compare=False)
+    _peak: float = derived()
+    """The rate where the warmup ends: the schedule's at its step 0."""
+    _pieces: tuple[Any, Any] = derived()
 
-    def _warmup(self, step: Any) -> Any:
+    @property
+    def end_step(self) -> float:
+        return _after(self.warmup_steps, self.schedule)
+
+    @property
+    def may_overflow(self) -> bool:
+        return self.schedule.may_overflow
+
+    def _warmup(self, xp: Any, step: Any) -> Any:
         start = self.initial_learning_rate
         return start + (self._peak - start) * (step / self.warmup_steps)
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
-        warmup_steps = self.warmup_steps
-        if type(step) is float and warmup_steps != 0:  # a Python float: only its phase
-            if step < warmup_steps:
-                return self._warmup(step)
-            return self.schedule._evaluate(xp, step - warmup_steps)
-        after = self.schedule._evaluate(xp, xp.clip(step - warmup_steps, min=0.0))
-        if warmup_steps == 0:
-            return after
-        return xp.where(step < warmup_steps, self._warmup(step), after)
+        if self.warmup_steps == 0:
+            return self.schedule._evaluate(xp, step)
+        return xp.select(step, (self.warmup_steps,), self._pieces, shift=True)
 
 
 @_register_builtin
@@ -107,14 +113,12 @@ class Sequential(LearningRateSchedule):
         \eta(t) = s_i(t - b_{i-1}) \quad\text{for}\quad b_{i-1} \le t < b_i
         \qquad (b_{-1} = 0)
 
-    Every number is checked when the schedule is built (a magnitude of at most
-    :math:`2^{400}`), and parts nested deeper than a config may be
-    (:data:`~lrschedule.registry.MAX_DEPTH` levels, a schedule and a list of schedules a level
-    each) are refused (a ``ValueError`` names the argument).
-
     Args:
         schedules: :math:`n \ge 1` schedules.
-        boundaries: :math:`n - 1` strictly increasing steps ``>= 0`` where the next one starts.
+        boundaries: :math:`n - 1` non-decreasing steps ``>= 0`` where the next one starts. A
+            boundary at 0 skips the first schedule, and a repeated boundary the schedule
+            between (a zero-length interval: the later schedule holds from that step on), as in
+            optax's ``join_schedules``.
         dtype: the result dtype; see :class:`~lrschedule.ExponentialDecay`.
 
     >>> from lrschedule import Constant, Linear
@@ -123,46 +127,38 @@ class Sequential(LearningRateSchedule):
     [0.0, 0.5, 1.0, 1.0, 0.5, 0.0, 0.0]
     """
 
-    schedules: tuple[LearningRateSchedule, ...]
-    boundaries: tuple[float, ...]
+    schedules: tuple[LearningRateSchedule, ...] = checked(
+        check.parts(min_length=1), carries_dtype=check.parts_dtype
+    )
+    boundaries: tuple[float, ...] = checked(check.numbers(check.non_negative))
     dtype: str | None = field(default=None, kw_only=True)
 
-    def __post_init__(self) -> None:
-        schedules = _validate.schedules("schedules", self.schedules, min_length=1)
-        boundaries = _validate.numbers_sequence("boundaries", self.boundaries)
-        if len(boundaries) != len(schedules) - 1:
+    def _prepare(self) -> None:
+        if len(self.boundaries) != len(self.schedules) - 1:
             raise ValueError(
                 "The length of `boundaries` must be one less than the number of `schedules`. "
-                f"Received: {len(schedules)} schedules and boundaries={list(boundaries)!r}"
+                f"Received: {len(self.schedules)} schedules and "
+                f"boundaries={list(self._given('boundaries'))!r}"
             )
-        if boundaries and boundaries[0] < 0:
-            raise ValueError(
-                f"Argument `boundaries` must be >= 0. Received: boundaries={list(boundaries)!r}"
-            )
-        _validate.increasing("boundaries", boundaries, strict=True)
-        _validate.nested("schedules", schedules)
-        self._set(schedules=schedules, boundaries=boundaries, dtype_from=_common_dtype(schedules))
-        # derived once, not a hyperparameter: the scalar path's boundaries as floats (an int
-        # operand takes Python's slower mixed-type arithmetic), or the one boundary of two phases
-        floats = tuple(map(float, boundaries))
-        object.__setattr__(self, "_scalar_boundaries", floats[0] if len(floats) == 1 else floats)
+        check.increasing("boundaries", self._given("boundaries"), strict=False)
+        self._store(_pieces=tuple(schedule._evaluate for schedule in self.schedules))
 
-    _scalar_boundaries: float | tuple[float, ...] = field(init=False, repr=False, compare=False)
+    _pieces: tuple[Any, ...] = derived()
+    """The schedules' formulas."""
+
+    @property
+    def end_step(self) -> float | None:
+        if not self.boundaries:
+            return self.schedules[0].end_step
+        return _after(self.boundaries[-1], self.schedules[-1])
+
+    @property
+    def may_overflow(self) -> bool:
+        return any(schedule.may_overflow for schedule in self.schedules)
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
-        if type(step) is float:  # a Python float: only the schedule it is in (NaN: the last)
-            boundaries = self._scalar_boundaries
-            if isinstance(boundaries, float):  # two phases, the usual composite: no search
-                if step < boundaries:
-                    return self.schedules[0]._evaluate(xp, step)
-                return self.schedules[1]._evaluate(xp, step - boundaries)
-            i = bisect_right(boundaries, step)
-            return self.schedules[i]._evaluate(xp, step - boundaries[i - 1] if i else step)
-        result = self.schedules[0]._evaluate(xp, step)
-        for boundary, schedule in zip(self.boundaries, self.schedules[1:], strict=True):
-            value = schedule._evaluate(xp, xp.clip(step - boundary, min=0.0))
-            result = xp.where(step < boundary, result, value)
-        return result
+        # each schedule counts its steps from its start
+        return xp.select(step, self.boundaries, self._pieces, shift=True)
 
 
 @_register_builtin
@@ -173,11 +169,6 @@ class Product(LearningRateSchedule):
     .. math:: \eta(t) = \prod_i f_i(t)
 
     ``schedule * 0.5``, ``0.5 * schedule`` and ``schedule_a * schedule_b`` build one.
-
-    Every number is checked when the schedule is built (a magnitude of at most
-    :math:`2^{400}`), and parts nested deeper than a config may be
-    (:data:`~lrschedule.registry.MAX_DEPTH` levels, a schedule and a list of schedules a level
-    each) are refused (a ``ValueError`` names the argument).
 
     Args:
         factors: schedules and finite numbers, at least one.
@@ -191,25 +182,20 @@ class Product(LearningRateSchedule):
     0.05
     """
 
-    factors: tuple[LearningRateSchedule | float, ...]
+    factors: tuple[LearningRateSchedule | float, ...] = checked(
+        _factors, carries_dtype=check.parts_dtype
+    )
     dtype: str | None = field(default=None, kw_only=True)
 
-    def __post_init__(self) -> None:
-        if isinstance(self.factors, (str, bytes)) or not isinstance(self.factors, (list, tuple)):
-            raise TypeError(
-                f"Argument `factors` must be a list of schedules and numbers. "
-                f"Received: factors={self.factors!r}"
-            )
-        factors = tuple(
-            f
-            if isinstance(f, LearningRateSchedule)
-            else float(_validate.at_most_largest(f"factors[{i}]", f))
-            for i, f in enumerate(self.factors)
-        )
-        if not factors:
-            raise ValueError("Argument `factors` must not be empty. Received: factors=[]")
-        _validate.nested("factors", factors)
-        self._set(factors=factors, dtype_from=_common_dtype(factors))
+    @property
+    def end_step(self) -> float | None:
+        ends = [f.end_step for f in self.factors if isinstance(f, LearningRateSchedule)]
+        known = [end for end in ends if end is not None]
+        return max(known) if known and len(known) == len(ends) else None
+
+    @property
+    def may_overflow(self) -> bool:
+        return True  # a product of rates may itself be beyond the float range
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
         scale = 1.0
@@ -217,17 +203,9 @@ class Product(LearningRateSchedule):
         for factor in self.factors:
             if isinstance(factor, LearningRateSchedule):
                 value = factor._evaluate(xp, step)
-                result = value if result is None else _times(xp, result, value)
+                result = value if result is None else times(xp, result, value)
             else:
                 scale *= factor
         if result is None or scale == 0.0:
-            return xp.where(step == step, scale, step)
+            return keep_nan(xp, step, scale)
         return result if scale == 1.0 else result * scale
-
-
-def _times(xp: Any, a: Any, b: Any) -> Any:
-    """``a * b``, where 0 times a factor that overflowed to inf is 0 (the exact product of 0 and
-    a finite number too large for a float), not NaN; a NaN stays NaN. 0 * inf is never computed
-    (NumPy would warn)."""
-    zero = ((a == 0.0) | (b == 0.0)) & (a == a) & (b == b)
-    return xp.where(zero, 0.0, a) * xp.where(zero, 0.0, b)

@@ -13,21 +13,12 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from lrschedule import _validate
+from lrschedule import _validate as check
 from lrschedule.registry import _register_builtin
-from lrschedule.schedule import OMIT_AT_DEFAULT, LearningRateSchedule
-from lrschedule.schedules.exponential import _grow_pow
+from lrschedule.schedule import LearningRateSchedule, checked, derived
+from lrschedule.schedules._numerics import grow_pow, half_cosine
 
 __all__ = ["CosineDecay", "CosineDecayRestarts"]
-
-
-def _half_cosine(xp: Any, remaining: Any, length: Any) -> Any:
-    """:math:`\\tfrac12(1 + \\cos(\\pi (1 - r/L)))` for ``remaining`` :math:`r` of ``length`` :math:`L`."""
-    s = xp.sin(_QUARTER_TURN * (remaining / length))
-    return s * s
-
-
-_QUARTER_TURN = 0.5 * math.pi
 
 
 def _last_period(t0: float, t_mul: float, start_scale: float) -> float:
@@ -48,6 +39,14 @@ def _last_period(t0: float, t_mul: float, start_scale: float) -> float:
         middle = (low + high) // 2
         low, high = (middle, high) if finite(middle) else (low, middle)
     return float(low)
+
+
+def _t_mul(arg: str, value: object) -> float:
+    """``t_mul``: at least 1 (periods never shrink)."""
+    result = float(check.at_most_largest(arg, value))
+    if not result >= 1.0:
+        raise ValueError(f"Argument `{arg}` must be >= 1. Received: {arg}={check.shown(value)}")
+    return result
 
 
 @_register_builtin
@@ -92,75 +91,45 @@ class CosineDecay(LearningRateSchedule):
     [0.0, 0.05, 0.1, 0.05, 0.0, 0.0]
     """
 
-    initial_learning_rate: float
-    decay_steps: float
-    alpha: float = 0.0
+    initial_learning_rate: float = checked(check.rate, carries_dtype=check.array_dtype)
+    decay_steps: float = checked(check.positive)
+    alpha: float = checked(check.rate, 0.0)
     name: str | None = "CosineDecay"
-    warmup_target: float | None = None
-    warmup_steps: float = 0
+    warmup_target: float | None = checked(check.rate, None)
+    warmup_steps: float = checked(check.length, 0)
     dtype: str | None = field(default=None, kw_only=True)
-    exponent: float = field(default=1.0, kw_only=True, metadata={OMIT_AT_DEFAULT: True})
+    exponent: float = checked(check.non_negative, 1.0, kw_only=True, omit_at_default=True)
 
-    def __post_init__(self) -> None:
-        rate, dtype = _validate.rate("initial_learning_rate", self.initial_learning_rate)
+    @property
+    def end_step(self) -> float:
+        return self.decay_steps + (self.warmup_steps if self.warmup_target is not None else 0.0)
+
+    def _prepare(self) -> None:
         target = self.warmup_target
-        self._set(
-            initial_learning_rate=rate,
-            decay_steps=_validate.positive("decay_steps", self.decay_steps),
-            alpha=float(_validate.at_most_largest("alpha", self.alpha)),
-            warmup_target=None if target is None else _validate.rate("warmup_target", target)[0],
-            warmup_steps=_validate.length("warmup_steps", self.warmup_steps),
-            exponent=float(_validate.non_negative("exponent", self.exponent)),
-            dtype_from=dtype,
-        )
-        # derived once, not hyperparameters: the scalar path's lengths as floats (an int
-        # operand takes Python's slower mixed-type arithmetic)
-        object.__setattr__(self, "_lengths", (float(self.decay_steps), float(self.warmup_steps)))
+        self._store(_peak=self.initial_learning_rate if target is None else target)
 
-    _lengths: tuple[float, float] = field(init=False, repr=False, compare=False)
+    _peak: float = derived()
+    """The rate where the decay starts."""
 
-    def _shape(self, xp: Any, cosine: Any) -> Any:
-        """The half cosine (1 to 0) raised to ``exponent`` and lifted to the floor ``alpha``."""
+    def _decay(self, xp: Any, step: Any) -> Any:
+        """The decay from the peak, ``step`` steps into it."""
+        length = self.decay_steps
+        remaining = length - xp.clip(step, max=length)  # in steps: exact near the end
+        cosine = half_cosine(xp, remaining, length)
         if self.exponent != 1.0:
             cosine = xp.pow(cosine, self.exponent)
         if self.alpha != 0.0:
             cosine = cosine + self.alpha * (1.0 - cosine)  # exact at both ends, for any alpha
-        return cosine
+        return self._peak * cosine
 
-    def _half(self, xp: Any, remaining: Any) -> Any:
-        """:func:`_half_cosine` of ``decay_steps``, as a method: under torch.compile a module
-        function, a global or a class attribute adds guards to every call, a method of a slotted
-        class and a literal none."""
-        s = xp.sin(1.5707963267948966 * (remaining / self.decay_steps))  # pi / 2
-        return s * s
-
-    def _warmup(self, step: Any) -> Any:
+    def _warmup(self, xp: Any, step: Any) -> Any:
         start = self.initial_learning_rate
-        return start + (self.warmup_target - start) * (step / self.warmup_steps)  # type: ignore[operator]
+        return start + (self._peak - start) * (step / self.warmup_steps)
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
-        target = self.warmup_target
-        if type(step) is float:  # a Python float: only the phase it is in (NaN: the decay's)
-            length, warmup_steps = self._lengths
-            if target is None:
-                peak = self.initial_learning_rate
-            elif step < warmup_steps:
-                return self._warmup(step)
-            else:
-                peak, step = target, step - warmup_steps
-            s = xp.sin(_QUARTER_TURN * ((0.0 if step > length else length - step) / length))
-            if self.exponent == 1.0 and self.alpha == 0.0:  # the usual case: no call
-                return peak * (s * s)
-            return peak * self._shape(xp, s * s)
-        length, warmup_steps = self.decay_steps, self.warmup_steps
-        if target is None:
-            remaining = length - xp.clip(step, max=length)
-            return self.initial_learning_rate * self._shape(xp, self._half(xp, remaining))
-        remaining = length - xp.clip(step - warmup_steps, max=length)
-        decay = target * self._shape(xp, self._half(xp, remaining))
-        if warmup_steps == 0:
-            return decay
-        return xp.where(step < warmup_steps, self._warmup(step), decay)
+        if self.warmup_target is None or self.warmup_steps == 0:
+            return self._decay(xp, step)
+        return xp.select(step, (self.warmup_steps,), (self._warmup, self._decay), shift=True)
 
 
 @_register_builtin
@@ -193,114 +162,84 @@ class CosineDecayRestarts(LearningRateSchedule):
     [1.0, 0.5, 1.0, 0.5, 1.0, 1.0]
     """
 
-    initial_learning_rate: float
-    first_decay_steps: float
-    t_mul: float = 2.0
-    m_mul: float = 1.0
-    alpha: float = 0.0
+    initial_learning_rate: float = checked(check.rate, carries_dtype=check.array_dtype)
+    first_decay_steps: float = checked(check.positive)
+    t_mul: float = checked(_t_mul, 2.0)
+    m_mul: float = checked(check.non_negative, 1.0)
+    alpha: float = checked(check.rate, 0.0)
     name: str | None = "SGDRDecay"
     dtype: str | None = field(default=None, kw_only=True)
 
-    def __post_init__(self) -> None:
-        rate, dtype = _validate.rate("initial_learning_rate", self.initial_learning_rate)
-        t_mul = float(_validate.at_most_largest("t_mul", self.t_mul))
-        if not t_mul >= 1.0:
-            raise ValueError(f"Argument `t_mul` must be >= 1. Received: t_mul={self.t_mul!r}")
-        self._set(
-            initial_learning_rate=rate,
-            first_decay_steps=_validate.positive("first_decay_steps", self.first_decay_steps),
-            t_mul=t_mul,
-            m_mul=float(_validate.non_negative("m_mul", self.m_mul)),
-            alpha=float(_validate.at_most_largest("alpha", self.alpha)),
-            dtype_from=dtype,
-        )
-        # derived once, not hyperparameters: not in the config, ==, hash or repr
-        t0 = self.first_decay_steps
+    def _prepare(self) -> None:
+        t0, t_mul = self.first_decay_steps, self.t_mul
         start_scale = t0 / (t_mul - 1.0) if t_mul != 1.0 else math.inf
         periods = (
-            float(t0),  # T_0 as a float: an int takes Python's slower mixed-type arithmetic
             (t_mul - 1.0) / t0,  # log1p(step * this) / log(t_mul) is the period
             math.log(t_mul),
             start_scale,  # S_i = (t_mul^i - 1) * this
-            float(t0).is_integer() and t_mul.is_integer(),  # every S_i is a whole number
+            t0.is_integer() and t_mul.is_integer(),  # every S_i is a whole number
             _last_period(t0, t_mul, start_scale),
         )
-        object.__setattr__(self, "_periods", periods)
+        self._store(_periods=periods)
 
-    _periods: tuple[float, float, float, float, bool, float] = field(
-        init=False, repr=False, compare=False
-    )
-    """Constants of the period arithmetic (one tuple: one attribute read per call)."""
+    _periods: tuple[float, float, float, bool, float] = derived()
+    """Constants of the period arithmetic."""
 
-    def _evaluate(self, xp: Any, step: Any) -> Any:
-        t0, log1p_scale, log_t_mul, start_scale, whole, last = self._periods
-        t_mul = self.t_mul
-        scalar = type(step) is float  # a Python float: the corrections are branches
-        fading = self.m_mul < 1.0  # m^i -> 0: the rate tends to alpha * lr, its value at +inf
-        if fading:
-            infinite = step == math.inf
-            # no period arithmetic on inf
-            step = (0.0 if infinite else step) if scalar else xp.where(infinite, 0.0, step)
+    @property
+    def may_overflow(self) -> bool:
+        return self.m_mul > 1.0
+
+    def _period(self, xp: Any, step: Any, dtype: Any) -> tuple[Any, Any, Any]:
+        """The period ``i`` of ``step``, the step's offset in it and its length, exact."""
+        t0, t_mul = self.first_decay_steps, self.t_mul
+        log1p_scale, log_t_mul, start_scale, whole, last = self._periods
         if t_mul == 1.0:
             i = xp.floor(step / t0)
             # step / t0 may round either way at a period's start (XLA also turns the division
             # into a multiplication by 1 / t0): one correction each way, in exact step units.
-            if scalar:
-                i = i - 1.0 if i * t0 > step else i
-                i = i + 1.0 if (i + 1.0) * t0 <= step else i
-            else:
-                i = xp.where(i * t0 > step, i - 1.0, i)
-                i = xp.where((i + 1.0) * t0 <= step, i + 1.0, i)
-            offset = step - i * t0
-            length = t0
-        else:
-            # Period i starts at S_i = T_0 (m^i - 1) / (m - 1) and lasts L_i = T_0 m^i: the closed
-            # form for i, then one correction each way for its rounding, in step units (exact
-            # when T_0 and m are whole: S_i is rounded, S_i + L_i = S_(i+1), S_i - L_i / m =
-            # S_(i-1)). The corrections add only where they apply: nothing overflows near the
-            # float maximum.
-            # at most the last period whose start and length are finite: near the float maximum
-            # the closed form may overshoot into one that is not (the correction then moves on)
-            if scalar:
-                i = xp.floor(xp.log1p(step * log1p_scale) / log_t_mul)
-                i = last if i > last else i
-            else:  # log(1 + x): cheaper than log1p (NumPy 2.6x, torch 1.5x); corrected below
-                i = xp.floor(xp.log(step * log1p_scale + 1.0) / log_t_mul)
-                i = xp.clip(i, max=last)
-            power = xp.pow(t_mul, i)
-            length = t0 * power
-            # S_i; at the default t_mul = 2 it is L_i - T_0 (one pass fewer)
-            start = length - t0 if t_mul == 2.0 else (power - 1.0) * start_scale
-            if whole:
-                start = xp.round(start)  # pow may be an ulp off; the exact S_i is a whole number
-            offset = step - start  # the step's position in its period, from here on
-            if scalar:
-                if offset >= length:
-                    offset, length, i = offset - length, length * t_mul, i + 1.0
-                elif offset < 0.0:
-                    length = length / t_mul
-                    offset, i = offset + length, i - 1.0
-            else:  # in arithmetic on 0/1 flags: cheaper than where (NumPy 2x, torch 2.5x)
-                late = xp.astype(offset >= length, step.dtype)
-                early = xp.astype(offset < 0.0, step.dtype)
-                # into the next period (the step moves back by L_i, L_(i+1) = m L_i) or the
-                # previous one (forward by L_i / m = L_(i-1)): L changes by (m - 1) times the move
-                moved = late * length - early * (length / t_mul)
-                offset = offset - moved
-                length = length + (moved if t_mul == 2.0 else moved * (t_mul - 1.0))
-                if self.m_mul != 1.0:
-                    i = i + late - early
-        half = xp.sin(_QUARTER_TURN * ((length - offset) / length))  # _half_cosine
-        cosine = half * half
-        lr, alpha = self.initial_learning_rate, self.alpha
-        if self.m_mul > 1.0:  # growth: the peak lr m^i in finite factors, inf where it overflows
-            peak = _grow_pow(xp, lr * (1.0 - alpha), self.m_mul, i)
+            i = xp.where(i * t0 > step, i - 1.0, i)
+            i = xp.where((i + 1.0) * t0 <= step, i + 1.0, i)
+            return i, step - i * t0, t0
+        # Period i starts at S_i = T_0 (m^i - 1) / (m - 1) and lasts L_i = T_0 m^i: the closed
+        # form for i, at most the last period whose start and length are finite (near the float
+        # maximum it may overshoot into one that is not), then one correction each way for its
+        # rounding, in step units (exact when T_0 and m are whole: S_i is rounded, S_i + L_i =
+        # S_(i+1), S_i - L_i / m = S_(i-1)).
+        i = xp.clip(xp.floor(xp.log(step * log1p_scale + 1.0) / log_t_mul), max=last)
+        power = xp.pow(t_mul, i)
+        length = t0 * power
+        start = (power - 1.0) * start_scale
+        if whole:
+            start = xp.round(start)  # pow may be an ulp off; the exact S_i is a whole number
+        offset = step - start
+        # in arithmetic on 0/1 flags (where is several times an arithmetic op on torch's CPU):
+        # into the next period (the step moves back by L_i, L_(i+1) = m L_i) or the previous one
+        # (forward by L_i / m = L_(i-1)): L changes by (m - 1) times the move, which is 0 where
+        # neither applies (nothing overflows near the float maximum)
+        late = xp.astype(offset >= length, dtype)
+        early = xp.astype(offset < 0.0, dtype)
+        moved = late * length - early * (length / t_mul)
+        offset = offset - moved
+        length = length + (moved if t_mul == 2.0 else moved * (t_mul - 1.0))
+        if self.m_mul != 1.0:
+            i = i + late - early
+        return i, offset, length
+
+    def _evaluate(self, xp: Any, step: Any) -> Any:
+        lr, alpha, m_mul = self.initial_learning_rate, self.alpha, self.m_mul
+        dtype = step.dtype  # the compute dtype, for the period's 0/1 corrections
+        fading = m_mul < 1.0  # m^i -> 0: the rate tends to alpha * lr, its value at +inf
+        if fading:
+            infinite = step == xp.inf
+            step = xp.where(infinite, 0.0, step)  # no period arithmetic on inf
+        i, offset, length = self._period(xp, step, dtype)
+        cosine = half_cosine(xp, length - offset, length)
+        if m_mul > 1.0:  # growth: the peak lr m^i in finite factors, inf where it overflows
+            peak = grow_pow(xp, lr * (1.0 - alpha), m_mul, i)
             value = xp.where(cosine == 0.0, 0.0, peak * cosine)  # never 0 * inf
             return value if alpha == 0.0 else value + lr * alpha
         if fading:
-            fade = xp.pow(self.m_mul, i)
-            fade = (0.0 if infinite else fade) if scalar else xp.where(infinite, 0.0, fade)
-            cosine = fade * cosine
+            cosine = xp.where(infinite, 0.0, xp.pow(m_mul, i)) * cosine
         if alpha == 0.0:
             return lr * cosine
         return lr * ((1.0 - alpha) * cosine + alpha)

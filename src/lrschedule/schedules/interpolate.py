@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from lrschedule import _validate
+from lrschedule import _validate as check
 from lrschedule.registry import _register_builtin
-from lrschedule.schedule import LearningRateSchedule
+from lrschedule.schedule import LearningRateSchedule, checked, derived
+from lrschedule.schedules._numerics import half_cosine, ramp
 
 __all__ = ["PiecewiseInterpolate"]
 
@@ -33,13 +33,9 @@ class PiecewiseInterpolate(LearningRateSchedule):
     ``PiecewiseInterpolate([0, b, ...], [init_value, init_value * scale, ...], kind)``: optax gives
     scales that multiply, this class the values themselves.
 
-    Every number is checked when the schedule is built: a magnitude of at most
-    :math:`2^{400}`, and lengths, periods and factors that must be positive at least
-    :math:`2^{-400}` (a ``ValueError`` names the argument otherwise), so that no formula
-    overflows on the way to its value.
-
     Args:
-        boundaries: :math:`n \ge 1` strictly increasing finite steps.
+        boundaries: :math:`n \ge 1` finite steps in non-decreasing order; a repeated boundary is
+            a jump (the later value holds from that step on), as in optax.
         values: :math:`n` finite values, the rate at each boundary.
         interpolation: ``"linear"`` or ``"cosine"``.
         dtype: the result dtype; see :class:`~lrschedule.ExponentialDecay`.
@@ -49,39 +45,45 @@ class PiecewiseInterpolate(LearningRateSchedule):
     [0.0, 0.5, 1.0, 0.75, 0.5]
     """
 
-    boundaries: tuple[float, ...]
-    values: tuple[float, ...]
-    interpolation: str = "linear"
+    boundaries: tuple[float, ...] = checked(check.numbers(check.bounded, min_length=1))
+    values: tuple[float, ...] = checked(
+        check.numbers(check.rate, min_length=1), carries_dtype=check.values_dtype
+    )
+    interpolation: str = checked(check.choice("linear", "cosine"), "linear")
     dtype: str | None = field(default=None, kw_only=True)
 
-    def __post_init__(self) -> None:
-        boundaries = _validate.numbers_sequence("boundaries", self.boundaries, min_length=1)
-        values = _validate.numbers_sequence("values", self.values, min_length=1)
-        if len(values) != len(boundaries):
+    def _prepare(self) -> None:
+        if len(self.values) != len(self.boundaries):
             raise ValueError(
                 "Arguments `boundaries` and `values` must have the same length. "
-                f"Received: boundaries={list(boundaries)!r}, values={list(values)!r}"
+                f"Received: boundaries={list(self._given('boundaries'))!r}, values={list(self._given('values'))!r}"
             )
-        for i, boundary in enumerate(boundaries):
-            _validate.bounded(f"boundaries[{i}]", boundary)
-        _validate.increasing("boundaries", boundaries, strict=True)
-        self._set(
-            boundaries=boundaries,
-            values=tuple(_validate.rate(f"values[{i}]", v)[0] for i, v in enumerate(values)),
-            interpolation=_validate.one_of(
-                "interpolation", self.interpolation, ("linear", "cosine")
-            ),
-            dtype_from=_validate.values_dtype(self.values),
+        check.increasing("boundaries", self._given("boundaries"), strict=False)
+        v = self.values
+        pieces = (v[0], *(self._piece(i) for i in range(len(v) - 1)), v[-1])
+        self._store(_pieces=pieces)
+
+    _pieces: tuple[Any, ...] = derived()
+    """The function between each two boundaries (a constant before the first and after the
+    last), of the steps since the first of them."""
+
+    @property
+    def end_step(self) -> float | None:
+        return self.boundaries[-1] if self.boundaries[-1] > 0 else None
+
+    def _piece(self, i: int) -> Any:
+        """From boundary ``i`` to ``i + 1``, as a function of the steps since boundary ``i``
+        (a repeated boundary, a jump, has no interval: its later value)."""
+        b, v = self.boundaries, self.values
+        length, start, end = b[i + 1] - b[i], v[i], v[i + 1]
+        if length == 0:
+            return end
+        if self.interpolation == "linear":
+            return lambda xp, t: ramp(xp, start, end, xp.clip(t, max=length), length)
+        return lambda xp, t: (
+            start * half_cosine(xp, length - xp.clip(t, max=length), length)
+            + end * half_cosine(xp, xp.clip(t, max=length), length)
         )
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
-        b, v = self.boundaries, self.values
-        result = xp.where(step == step, v[0], step)  # a NaN step stays NaN
-        for i in range(len(b) - 1):
-            fraction = xp.clip((step - b[i]) / (b[i + 1] - b[i]), min=0.0, max=1.0)
-            if self.interpolation == "linear":
-                value = v[i] + (v[i + 1] - v[i]) * fraction
-            else:
-                value = v[i + 1] + (v[i] - v[i + 1]) * 0.5 * (1.0 + xp.cos(math.pi * fraction))
-            result = xp.where(step >= b[i], value, result)
-        return xp.where(step >= b[-1], v[-1], result)
+        return xp.select(step, self.boundaries, self._pieces, shift=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lrschedule import _validate
+from lrschedule import _validate as check
 from lrschedule.registry import _register_builtin
-from lrschedule.schedule import LearningRateSchedule
+from lrschedule.schedule import LearningRateSchedule, checked
 
 __all__ = ["InverseSqrt"]
 
@@ -31,11 +31,6 @@ class InverseSqrt(LearningRateSchedule):
     so the rate is :math:`\eta_0` at :math:`t = W` and falls as :math:`1/\sqrt{t}` after it,
     halving every time :math:`t - W + \tau` quadruples.
 
-    Every number is checked when the schedule is built: a magnitude of at most
-    :math:`2^{400}`, and lengths, periods and factors that must be positive at least
-    :math:`2^{-400}` (a ``ValueError`` names the argument otherwise), so that no formula
-    overflows on the way to its value.
-
     Args:
         initial_learning_rate: :math:`\eta_0`, the peak rate (the optimizer's ``lr`` in
             transformers), a finite number.
@@ -54,20 +49,10 @@ class InverseSqrt(LearningRateSchedule):
     [0.0, 0.05, 0.1, 0.05, 0.01]
     """
 
-    initial_learning_rate: float
-    warmup_steps: float
-    timescale: float | None = None
+    initial_learning_rate: float = checked(check.rate, carries_dtype=check.array_dtype)
+    warmup_steps: float = checked(check.length)
+    timescale: float | None = checked(check.positive, None)
     dtype: str | None = field(default=None, kw_only=True)
-
-    def __post_init__(self) -> None:
-        rate, dtype = _validate.rate("initial_learning_rate", self.initial_learning_rate)
-        timescale = self.timescale
-        self._set(
-            initial_learning_rate=rate,
-            warmup_steps=_validate.length("warmup_steps", self.warmup_steps),
-            timescale=None if timescale is None else _validate.positive("timescale", timescale),
-            dtype_from=dtype,
-        )
 
     @property
     def effective_timescale(self) -> float:
@@ -86,5 +71,4 @@ class InverseSqrt(LearningRateSchedule):
         decay = lr / xp.sqrt(1.0 + (after - warmup_steps) / timescale)
         if warmup_steps == 0:
             return decay
-        warmup = lr * (step / max(1.0, warmup_steps))
-        return xp.where(step < warmup_steps, warmup, decay)
+        return xp.where(step < warmup_steps, lr * (step / max(1.0, warmup_steps)), decay)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
 
-from lrschedule import _array, _validate
-from lrschedule._array import piecewise_constant
+from lrschedule import _array
+from lrschedule import _validate as check
 from lrschedule.registry import _register_builtin
-from lrschedule.schedule import LearningRateSchedule
+from lrschedule.schedule import LearningRateSchedule, checked, derived
+from lrschedule.schedules._numerics import past
 
 __all__ = ["PiecewiseConstantDecay"]
 
@@ -27,8 +27,11 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     The old value holds *at* a boundary: ``values[1]`` starts after ``boundaries[0]``.
 
     Args:
-        boundaries: :math:`n` finite, non-decreasing step boundaries.
-        values: :math:`n + 1` finite values. If they are arrays or NumPy scalars, their dtype
+        boundaries: :math:`n` non-decreasing step boundaries, of magnitudes at most
+            :math:`2^{400}`; :math:`2n + 1` is at most
+            :data:`~lrschedule.registry.MAX_NUMBERS` (250,000), what a config may hold.
+            An array step is searched in :math:`O(\log n)` operations on every backend.
+        values: :math:`n + 1` values, of magnitudes at most :math:`2^{400}`. If they are arrays or NumPy scalars, their dtype
             becomes the result dtype.
         name: kept in the config, as in Keras (default ``"PiecewiseConstant"``, Keras's).
         dtype: the result dtype; see :class:`~lrschedule.ExponentialDecay`.
@@ -38,33 +41,28 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     [1.0, 0.5, 0.5, 0.1]
     """
 
-    boundaries: tuple[float, ...]
-    values: tuple[float, ...]
+    boundaries: tuple[float, ...] = checked(check.numbers(check.at_most_largest))
+    values: tuple[float, ...] = checked(
+        check.numbers(check.rate, min_length=1), carries_dtype=check.values_dtype
+    )
     name: str | None = "PiecewiseConstant"
     dtype: str | None = field(default=None, kw_only=True)
 
-    def __post_init__(self) -> None:
-        boundaries = _validate.numbers_sequence("boundaries", self.boundaries)
-        values = _validate.numbers_sequence("values", self.values, min_length=1)
-        if len(values) != len(boundaries) + 1:
+    def _prepare(self) -> None:
+        if len(self.values) != len(self.boundaries) + 1:
             raise ValueError(
                 "The length of `values` must be one more than the length of `boundaries`. "
-                f"Received: boundaries={list(boundaries)!r}, values={list(values)!r}"
+                f"Received: boundaries={list(self._given('boundaries'))!r}, values={list(self._given('values'))!r}"
             )
-        _validate.increasing("boundaries", boundaries, strict=False)
-        self._set(
-            boundaries=boundaries,
-            values=tuple(float(v) for v in values),
-            dtype_from=_validate.values_dtype(self.values),
-        )
-        # derived once, not a hyperparameter: not in the config, ==, hash or repr
-        object.__setattr__(self, "_table", (self.boundaries, self.values))
+        check.increasing("boundaries", self._given("boundaries"), strict=False)
+        self._store(_table=(self.boundaries, self.values))
 
-    _table: _array.Table = field(init=False, repr=False, compare=False)
+    _table: _array.Table = derived()
+
+    @property
+    def end_step(self) -> float | None:
+        return past(self.boundaries[-1]) if self.boundaries else None
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
-        if type(step) is float:  # a Python float: a binary search (a NaN step stays NaN)
-            return self.values[bisect_left(self.boundaries, step)] if step == step else step
-        # the function, not `_array.piecewise_constant`: torch.compile would reach the _array
-        # module by two names and check on every call, in Python, that they are still one module
-        return piecewise_constant(xp, step, self._table)
+        # the old value holds at a boundary
+        return xp.select(step, self.boundaries, self.values, closed="right")

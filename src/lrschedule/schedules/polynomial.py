@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lrschedule import _validate
+from lrschedule import _validate as check
 from lrschedule.registry import _register_builtin
-from lrschedule.schedule import OMIT_AT_DEFAULT, LearningRateSchedule
+from lrschedule.schedule import LearningRateSchedule, checked
 
 __all__ = ["PolynomialDecay"]
 
@@ -26,11 +26,6 @@ class PolynomialDecay(LearningRateSchedule):
     :math:`T_t = T \cdot \max(1, \lceil t / T \rceil)` and :math:`\eta(t) = (\eta_0 - \eta_T)
     (1 - t / T_t)^p + \eta_T` (so the multiplier is 1 at step 0, as in Keras).
 
-    Every number is checked when the schedule is built: a magnitude of at most
-    :math:`2^{400}`, and lengths, periods and factors that must be positive at least
-    :math:`2^{-400}` (a ``ValueError`` names the argument otherwise), so that no formula
-    overflows on the way to its value.
-
     Args:
         initial_learning_rate: :math:`\eta_0`, a finite number.
         decay_steps: :math:`T > 0`.
@@ -48,26 +43,18 @@ class PolynomialDecay(LearningRateSchedule):
     [0.1, 0.055, 0.01, 0.01]
     """
 
-    initial_learning_rate: float
-    decay_steps: float
-    end_learning_rate: float = 0.0001
-    power: float = 1.0
-    cycle: bool = False
+    initial_learning_rate: float = checked(check.rate, carries_dtype=check.array_dtype)
+    decay_steps: float = checked(check.positive)
+    end_learning_rate: float = checked(check.rate, 0.0001)
+    power: float = checked(check.non_negative, 1.0)
+    cycle: bool = checked(check.boolean, False)
     name: str | None = "PolynomialDecay"
     dtype: str | None = field(default=None, kw_only=True)
-    transition_begin: float = field(default=0, kw_only=True, metadata={OMIT_AT_DEFAULT: True})
+    transition_begin: float = checked(check.non_negative, 0, kw_only=True, omit_at_default=True)
 
-    def __post_init__(self) -> None:
-        rate, dtype = _validate.rate("initial_learning_rate", self.initial_learning_rate)
-        self._set(
-            initial_learning_rate=rate,
-            decay_steps=_validate.positive("decay_steps", self.decay_steps),
-            end_learning_rate=_validate.rate("end_learning_rate", self.end_learning_rate)[0],
-            power=float(_validate.non_negative("power", self.power)),
-            cycle=_validate.boolean("cycle", self.cycle),
-            transition_begin=_validate.non_negative("transition_begin", self.transition_begin),
-            dtype_from=dtype,
-        )
+    @property
+    def end_step(self) -> float | None:
+        return self.transition_begin + self.decay_steps
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
         if self.transition_begin:

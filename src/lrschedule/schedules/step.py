@@ -7,31 +7,17 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from lrschedule import _validate
+from lrschedule import _validate as check
 from lrschedule.registry import _register_builtin
-from lrschedule.schedule import LearningRateSchedule
-from lrschedule.schedules.exponential import _grow
+from lrschedule.schedule import LearningRateSchedule, checked, derived
+from lrschedule.schedules._numerics import grow, keep_nan, past, whole_periods
 
 __all__ = ["MultiStepDecay", "StepDecay"]
 
 
-def _whole_periods(xp: Any, step: Any, length: float) -> Any:
-    """:math:`\\lfloor t / L \\rfloor`, exact for the float values of ``step`` and ``length``."""
-    return _periods(xp, step, 0.5 * step, length)
-
-
-def _periods(xp: Any, step: Any, half_step: Any, length: float) -> Any:
-    """:math:`\\lfloor t / L \\rfloor` for ``step`` :math:`t` and ``half_step`` :math:`t / 2`.
-
-    ``step / length`` may round up to the next integer (or, past :math:`2^{53}`, down): one
-    correction each way makes the count exact wherever ``k * length`` is. The corrections compare
-    halves (exactly half of each product), so that nothing overflows at steps near the float
-    maximum; past :math:`2^{53} L` the count is the float nearest to it.
-    """
-    half = 0.5 * length
-    k = xp.floor(step / length)
-    k = xp.where(k * half > half_step, k - 1.0, k)
-    return xp.where((k + 1.0) * half <= half_step, k + 1.0, k)
+def _sorted(arg: str, value: object) -> tuple[float, ...]:
+    """Milestones: steps >= 0, in any order (stored sorted)."""
+    return tuple(sorted(check.numbers(check.non_negative)(arg, value)))
 
 
 @_register_builtin
@@ -54,11 +40,6 @@ class StepDecay(LearningRateSchedule):
     :math:`\lfloor t / S \rfloor`, where torch's running form decays only at steps that are
     whole multiples of :math:`S`.
 
-    Every number is checked when the schedule is built: a magnitude of at most
-    :math:`2^{400}`, and lengths, periods and factors that must be positive at least
-    :math:`2^{-400}` (a ``ValueError`` names the argument otherwise), so that no formula
-    overflows on the way to its value.
-
     Args:
         initial_learning_rate: :math:`\eta_0`, torch's ``lr`` of the optimizer; a finite number
             (an array's dtype becomes the result dtype).
@@ -72,32 +53,27 @@ class StepDecay(LearningRateSchedule):
     [0.05, 0.05, 0.005, 0.005, 0.0005, 5e-05]
     """
 
-    initial_learning_rate: float
-    step_size: float
-    gamma: float = 0.1
+    initial_learning_rate: float = checked(check.rate, carries_dtype=check.array_dtype)
+    step_size: float = checked(check.positive)
+    gamma: float = checked(check.non_negative, 0.1)
     dtype: str | None = field(default=None, kw_only=True)
 
-    def __post_init__(self) -> None:
-        rate, dtype = _validate.rate("initial_learning_rate", self.initial_learning_rate)
-        self._set(
-            initial_learning_rate=rate,
-            step_size=_validate.positive("step_size", self.step_size),
-            gamma=float(_validate.non_negative("gamma", self.gamma)),
-            dtype_from=dtype,
-        )
+    @property
+    def may_overflow(self) -> bool:
+        return self.gamma > 1.0
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
         rate, gamma = self.initial_learning_rate, self.gamma
         if gamma == 0.0:  # the rate, then 0 from the first period on (a NaN step stays NaN)
-            return xp.where(step < self.step_size, rate, xp.where(step == step, 0.0, step))
+            return xp.where(step < self.step_size, rate, keep_nan(xp, step, 0.0))
         if rate == 0.0 or gamma == 1.0:  # constant (not 0 * inf, nor inf * log(1) at +inf)
-            return xp.where(step == step, rate, step)
-        periods = _whole_periods(xp, step, self.step_size)
+            return keep_nan(xp, step, rate)
+        periods = whole_periods(xp, step, self.step_size)
         # exp(k log gamma), not pow(gamma, k): in float32, gamma's own rounding would be raised
         # to the k-th power (k * 6e-8 relative), where here only the product k log gamma rounds.
         if gamma < 1.0:
             return rate * xp.exp(periods * math.log(gamma))
-        return _grow(xp, rate, periods * math.log(gamma))  # inf past overflow, without warning
+        return grow(xp, rate, periods * math.log(gamma))  # inf past overflow, without warning
 
 
 @_register_builtin
@@ -120,11 +96,6 @@ class MultiStepDecay(LearningRateSchedule):
     torch's closed form (torch's running form, which looks integer steps up in the milestones,
     never applies it).
 
-    Every number is checked when the schedule is built: a magnitude of at most
-    :math:`2^{400}`, and lengths, periods and factors that must be positive at least
-    :math:`2^{-400}` (a ``ValueError`` names the argument otherwise), so that no formula
-    overflows on the way to its value.
-
     Args:
         initial_learning_rate: :math:`\eta_0`, torch's ``lr`` of the optimizer; a finite number
             (an array's dtype becomes the result dtype).
@@ -137,35 +108,33 @@ class MultiStepDecay(LearningRateSchedule):
     [1.0, 1.0, 0.5, 0.5, 0.125, 0.125]
     """
 
-    initial_learning_rate: float
-    milestones: tuple[float, ...]
-    gamma: float = 0.1
+    initial_learning_rate: float = checked(check.rate, carries_dtype=check.array_dtype)
+    milestones: tuple[float, ...] = checked(_sorted)
+    gamma: float = checked(check.non_negative, 0.1)
     dtype: str | None = field(default=None, kw_only=True)
 
-    def __post_init__(self) -> None:
-        rate, dtype = _validate.rate("initial_learning_rate", self.initial_learning_rate)
-        milestones = _validate.numbers_sequence("milestones", self.milestones)
-        for i, milestone in enumerate(milestones):
-            _validate.non_negative(f"milestones[{i}]", milestone)
-        self._set(
-            initial_learning_rate=rate,
-            milestones=tuple(sorted(milestones)),
-            gamma=float(_validate.non_negative("gamma", self.gamma)),
-            dtype_from=dtype,
-        )
-        # derived once, not a hyperparameter: the milestones in increasing order, each with its
-        # factor gamma ** count (inf where that overflows), in torch's order of multiplication
+    def _prepare(self) -> None:
+        # the milestones in increasing order, each with its factor gamma ** count (inf where that
+        # overflows), in torch's order of multiplication
         factors = tuple(
             (milestone, _power(self.gamma, count))
             for milestone, count in collections.Counter(self.milestones).items()
         )
-        object.__setattr__(self, "_factors", factors)
+        self._store(_factors=factors)
 
-    _factors: tuple[tuple[float, float], ...] = field(init=False, repr=False, compare=False)
+    _factors: tuple[tuple[float, float], ...] = derived()
+
+    @property
+    def may_overflow(self) -> bool:
+        return self.gamma > 1.0
+
+    @property
+    def end_step(self) -> float | None:
+        return past(self.milestones[-1]) if self.milestones else None
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
         rate = self.initial_learning_rate
-        result = xp.where(step == step, rate, step)  # a NaN step stays NaN
+        result = keep_nan(xp, step, rate)
         if rate == 0.0 or self.gamma == 1.0:
             return result  # constant (0 * an overflowing gamma ** count would be NaN)
         for milestone, factor in self._factors:

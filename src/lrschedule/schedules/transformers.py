@@ -12,7 +12,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from lrschedule import _validate
+from lrschedule import _validate as check
 from lrschedule.schedule import LearningRateSchedule
 from lrschedule.schedules.composite import Sequential, Warmup
 from lrschedule.schedules.inverse_sqrt import InverseSqrt
@@ -147,13 +147,13 @@ def get(
     [1.0, 0.5, 0.0, 0.5, 1.0]
     """
     key = _name(name)
-    lr, dtype = _validate.rate("learning_rate", learning_rate)
+    lr, dtype = check.rate("learning_rate", learning_rate), check.array_dtype(learning_rate)
     options = _options(key, kwargs)
     if key == "constant":
         return Constant(lr, dtype=dtype)
     if num_warmup_steps is None:
         raise ValueError(f"{key} requires `num_warmup_steps`, please provide that argument.")
-    W = _validate.non_negative("num_warmup_steps", num_warmup_steps)
+    W = check.non_negative("num_warmup_steps", num_warmup_steps)
     if key == "constant_with_warmup":
         return Warmup(Constant(lr), W, dtype=dtype)
     if key == "inverse_sqrt":
@@ -162,7 +162,7 @@ def get(
         return _wsd(lr, W, num_training_steps, options, dtype)
     if num_training_steps is None:
         raise ValueError(f"{key} requires `num_training_steps`, please provide that argument.")
-    T = _validate.non_negative("num_training_steps", num_training_steps)
+    T = check.non_negative("num_training_steps", num_training_steps)
     D = max(1, T - W)
     if key == "linear":
         if T <= W:  # transformers: 0 from step W on
@@ -213,7 +213,7 @@ def _options(key: str, kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cycles(options: dict[str, Any]) -> float:
-    return float(_validate.non_negative("num_cycles", options["num_cycles"]))
+    return float(check.non_negative("num_cycles", options["num_cycles"]))
 
 
 def _min_lr_ratio(lr: float, options: dict[str, Any]) -> float:
@@ -221,7 +221,7 @@ def _min_lr_ratio(lr: float, options: dict[str, Any]) -> float:
     if min_lr is not None and rate is not None:
         raise ValueError("Only one of min_lr or min_lr_rate should be set")
     if min_lr is not None:
-        min_lr = float(_validate.finite("min_lr", min_lr))
+        min_lr = float(check.finite("min_lr", min_lr))
         if lr == 0.0:
             raise ValueError(
                 f"Argument `min_lr` needs a learning_rate other than 0 (min_lr_rate = min_lr / "
@@ -233,12 +233,12 @@ def _min_lr_ratio(lr: float, options: dict[str, Any]) -> float:
             "One of min_lr or min_lr_rate should be set through the `lr_scheduler_kwargs`"
         )
     else:
-        ratio, arg = float(_validate.finite("min_lr_rate", rate)), "min_lr_rate"
+        ratio, arg = float(check.finite("min_lr_rate", rate)), "min_lr_rate"
     if not 0.0 <= ratio <= 1.0:
         value = options[arg]
         raise ValueError(
             f"Argument `{arg}` must give a minimum between 0 and learning_rate "
-            f"(min_lr_rate in [0, 1]). Received: {arg}={value!r} (min_lr_rate={ratio!r})"
+            f"(min_lr_rate in [0, 1]). Received: {arg}={check.shown(value)} (min_lr_rate={ratio!r})"
         )
     return ratio
 
@@ -246,8 +246,8 @@ def _min_lr_ratio(lr: float, options: dict[str, Any]) -> float:
 def _polynomial(
     lr: float, W: float, T: float, options: dict[str, Any], dtype: str | None
 ) -> LearningRateSchedule:
-    lr_end = float(_validate.finite("lr_end", options["lr_end"]))
-    power = float(_validate.finite("power", options["power"]))
+    lr_end = float(check.finite("lr_end", options["lr_end"]))
+    power = float(check.finite("power", options["power"]))
     if not lr > lr_end:
         raise ValueError(f"lr_end ({lr_end}) must be smaller than initial lr ({lr})")
     if not power > 0:
@@ -293,9 +293,9 @@ def _wsd(
             raise ValueError(
                 f"Unknown {kind} type: {options[arg]}, expected 'linear', 'cosine' or '1-sqrt'"
             )
-    D = _validate.non_negative("num_decay_steps", decay_steps)
+    D = check.non_negative("num_decay_steps", decay_steps)
     if stable_steps is None:
-        T = _validate.non_negative("num_training_steps", num_training_steps)
+        T = check.non_negative("num_training_steps", num_training_steps)
         stable_steps = T - W - D
         if stable_steps < 0:
             raise ValueError(
@@ -306,7 +306,7 @@ def _wsd(
     return WarmupStableDecay(
         lr,
         W,
-        _validate.non_negative("num_stable_steps", stable_steps),
+        check.non_negative("num_stable_steps", stable_steps),
         D,
         min_lr_ratio=options["min_lr_ratio"],
         warmup_type=options["warmup_type"],

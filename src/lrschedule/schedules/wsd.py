@@ -8,13 +8,13 @@ each phase, where the textbook forms lose digits.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from lrschedule import _validate
+from lrschedule import _validate as check
 from lrschedule.registry import _register_builtin
-from lrschedule.schedule import OMIT_AT_DEFAULT, LearningRateSchedule
+from lrschedule.schedule import LearningRateSchedule, checked
+from lrschedule.schedules._numerics import half_cosine, periods
 
 __all__ = ["DECAY_TYPES", "WARMUP_TYPES", "WarmupStableDecay"]
 
@@ -23,6 +23,14 @@ WARMUP_TYPES = ("linear", "cosine", "1-sqrt")
 
 DECAY_TYPES = ("linear", "cosine", "1-sqrt", "cosine_with_restarts")
 """The shapes of the decay: transformers' ``decay_type`` values, and ``"cosine_with_restarts"``."""
+
+
+def _ratio(arg: str, value: object) -> float:
+    """A ratio between 0 and 1."""
+    ratio = float(check.finite(arg, value))
+    if not 0.0 <= ratio <= 1.0:
+        raise ValueError(f"Argument `{arg}` must be between 0 and 1. Received: {arg}={check.shown(value)}")
+    return ratio
 
 
 @_register_builtin
@@ -58,11 +66,6 @@ class WarmupStableDecay(LearningRateSchedule):
     cosines, each restarting from :math:`\eta_0`) is not a transformers ``decay_type``; it is the
     decay of transformers' ``get_cosine_with_hard_restarts_schedule_with_warmup``.
 
-    Every number is checked when the schedule is built: a magnitude of at most
-    :math:`2^{400}`, and lengths, periods and factors that must be positive at least
-    :math:`2^{-400}` (a ``ValueError`` names the argument otherwise), so that no formula
-    overflows on the way to its value.
-
     Args:
         initial_learning_rate: :math:`\eta_0`, the rate of the stable phase (the optimizer's
             ``lr`` in transformers), a finite number.
@@ -95,37 +98,20 @@ class WarmupStableDecay(LearningRateSchedule):
     [1.0, 0.55, 0.1]
     """
 
-    initial_learning_rate: float
-    warmup_steps: float
-    stable_steps: float
-    decay_steps: float
-    min_lr_ratio: float = 0.0
-    warmup_type: str = "linear"
-    decay_type: str = "cosine"
-    num_cycles: float = 0.5
+    initial_learning_rate: float = checked(check.rate, carries_dtype=check.array_dtype)
+    warmup_steps: float = checked(check.non_negative)
+    stable_steps: float = checked(check.non_negative)
+    decay_steps: float = checked(check.non_negative)
+    min_lr_ratio: float = checked(_ratio, 0.0)
+    warmup_type: str = checked(check.choice(*WARMUP_TYPES), "linear")
+    decay_type: str = checked(check.choice(*DECAY_TYPES), "cosine")
+    num_cycles: float = checked(check.non_negative, 0.5)
     dtype: str | None = field(default=None, kw_only=True)
-    continue_decay: bool = field(default=False, kw_only=True, metadata={OMIT_AT_DEFAULT: True})
+    continue_decay: bool = checked(check.boolean, False, kw_only=True, omit_at_default=True)
 
-    def __post_init__(self) -> None:
-        rate, dtype = _validate.rate("initial_learning_rate", self.initial_learning_rate)
-        ratio = float(_validate.finite("min_lr_ratio", self.min_lr_ratio))
-        if not 0.0 <= ratio <= 1.0:
-            raise ValueError(
-                "Argument `min_lr_ratio` must be between 0 and 1. "
-                f"Received: min_lr_ratio={self.min_lr_ratio!r}"
-            )
-        self._set(
-            initial_learning_rate=rate,
-            warmup_steps=_validate.non_negative("warmup_steps", self.warmup_steps),
-            stable_steps=_validate.non_negative("stable_steps", self.stable_steps),
-            decay_steps=_validate.non_negative("decay_steps", self.decay_steps),
-            min_lr_ratio=ratio,
-            warmup_type=_validate.one_of("warmup_type", self.warmup_type, WARMUP_TYPES),
-            decay_type=_validate.one_of("decay_type", self.decay_type, DECAY_TYPES),
-            num_cycles=float(_validate.non_negative("num_cycles", self.num_cycles)),
-            continue_decay=_validate.boolean("continue_decay", self.continue_decay),
-            dtype_from=dtype,
-        )
+    @property
+    def end_step(self) -> float:
+        return self.warmup_steps + self.stable_steps + self.decay_steps
 
     def _warmup(self, xp: Any, step: Any) -> Any:
         """:math:`w(p)` for :math:`p = t / \\max(1, W)`, with :math:`t` clipped to the warmup."""
@@ -134,8 +120,7 @@ class WarmupStableDecay(LearningRateSchedule):
         if self.warmup_type == "linear":
             return p
         if self.warmup_type == "cosine":  # (1 - cos pi p) / 2 = sin^2(pi p / 2)
-            s = xp.sin((0.5 * math.pi) * p)
-            return s * s
+            return half_cosine(xp, xp.clip(step, max=warmup_steps), max(1.0, warmup_steps))
         return p / (1.0 + xp.sqrt(1.0 - p))  # 1-sqrt: 1 - sqrt(1 - p), without cancellation
 
     def _decay(self, xp: Any, steps: Any) -> Any:
@@ -147,18 +132,12 @@ class WarmupStableDecay(LearningRateSchedule):
         if kind == "1-sqrt":  # 1 - sqrt(p) = (1 - p) / (1 + sqrt(p))
             return ((length - steps) / length) / (1.0 + xp.sqrt(steps / length))
         if kind == "cosine":  # (1 + cos 2 pi c p) / 2 = sin^2(pi/2 (1 - 2 c p)), 1 - 2cp in steps
-            s = xp.sin((0.5 * math.pi) * ((length - (2.0 * self.num_cycles) * steps) / length))
-            return s * s
-        # cosine_with_restarts: cycle k holds c s / L in [k, k + 1). The division may round (XLA
-        # also turns it into a multiplication by 1 / L), so k is checked against the products
-        # k L and (k + 1) L, which are exact: a restart happens exactly at its step.
+            return half_cosine(xp, length - (2.0 * self.num_cycles) * steps, length)
+        # cosine_with_restarts: cycle k holds c s / L in [k, k + 1), exactly: a restart happens
+        # exactly at its step
         cycles = self.num_cycles * steps
-        k = xp.floor(cycles / length)
-        k = xp.where(k * length > cycles, k - 1.0, k)
-        k = xp.where((k + 1.0) * length <= cycles, k + 1.0, k)
-        remaining = ((k + 1.0) * length - cycles) / length  # 1 - {c p}, in (0, 1]
-        s = xp.sin((0.5 * math.pi) * remaining)
-        return s * s
+        k = periods(xp, cycles, 0.5 * cycles, length)
+        return half_cosine(xp, (k + 1.0) * length - cycles, length)  # 1 - {c p}, in (0, 1]
 
     def _last_decay_step(self) -> float | None:
         """The last step into the decay that changes the rate: the decay's end; with
