@@ -25,7 +25,9 @@ def _total_steps(arg: str, value: object) -> int:
     if isinstance(total, float) and total.is_integer():  # 1000.0: what the schedule stores
         total = int(total)
     if not isinstance(total, int) or total < 2:
-        raise ValueError(f"Argument `{arg}` must be an integer >= 2. Received: {arg}={check.shown(value)}")
+        raise ValueError(
+            f"Argument `{arg}` must be an integer >= 2. Received: {arg}={check.shown(value)}"
+        )
     return check.non_negative(arg, total)  # type: ignore[return-value]
 
 
@@ -35,7 +37,9 @@ def _positive_integer(arg: str, value: object) -> int:
     if isinstance(count, float) and count.is_integer():  # as stored: a float
         count = int(count)
     if not isinstance(count, int) or count < 1:
-        raise ValueError(f"Argument `{arg}` must be an integer >= 1. Received: {arg}={check.shown(value)}")
+        raise ValueError(
+            f"Argument `{arg}` must be an integer >= 1. Received: {arg}={check.shown(value)}"
+        )
     return check.non_negative(arg, count)  # type: ignore[return-value]
 
 
@@ -43,7 +47,9 @@ def _fraction(arg: str, value: object) -> float:
     """A fraction strictly between 0 and 1."""
     result = float(check.finite(arg, value))
     if not 0.0 < result < 1.0:
-        raise ValueError(f"Argument `{arg}` must be > 0 and < 1. Received: {arg}={check.shown(value)}")
+        raise ValueError(
+            f"Argument `{arg}` must be > 0 and < 1. Received: {arg}={check.shown(value)}"
+        )
     return result
 
 

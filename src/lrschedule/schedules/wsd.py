@@ -29,7 +29,9 @@ def _ratio(arg: str, value: object) -> float:
     """A ratio between 0 and 1."""
     ratio = float(check.finite(arg, value))
     if not 0.0 <= ratio <= 1.0:
-        raise ValueError(f"Argument `{arg}` must be between 0 and 1. Received: {arg}={check.shown(value)}")
+        raise ValueError(
+            f"Argument `{arg}` must be between 0 and 1. Received: {arg}={check.shown(value)}"
+        )
     return ratio
 
 
