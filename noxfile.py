@@ -27,6 +27,8 @@ nox.options.sessions = [
 ]
 
 TORCH = "torch==2.13.0"
+# pytest-xdist (in the test extra) spreads a session over every core: CI's 2 cores halve its time
+PYTEST = ["-q", "-p", "no:cacheprovider", "-n", "auto"]
 BACKEND_PACKAGES = {
     "numpy": ["matplotlib", "pillow"],  # the plot tests run here
     "strict": [],
@@ -41,7 +43,7 @@ def _tests(session: nox.Session, backend: str) -> None:
     session.install("-e", ".[test]", *BACKEND_PACKAGES[backend])
     session.run(
         "pytest",
-        *(session.posargs or ["-q", "-p", "no:cacheprovider"]),
+        *(session.posargs or PYTEST),
         env={"LRSCHEDULE_TEST_BACKENDS": backend},
     )
 
@@ -63,7 +65,7 @@ def tests_jax_x64(session: nox.Session) -> None:
     session.install("-e", ".[test]", "jax")
     session.run(
         "pytest",
-        *(session.posargs or ["-q", "-p", "no:cacheprovider"]),
+        *(session.posargs or PYTEST),
         "tests",
         "-k",
         "jax and not jax-x64-jit",  # that backend runs in tests-jax already
@@ -96,7 +98,7 @@ def tests_minimum(session: nox.Session) -> None:
     )
     session.run(
         "pytest",
-        *(session.posargs or ["-q", "-p", "no:cacheprovider"]),
+        *(session.posargs or PYTEST),
         env={"LRSCHEDULE_TEST_BACKENDS": "numpy,strict"},
     )
 
@@ -108,7 +110,7 @@ def fuzz(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     session.run(
         "pytest",
-        *(session.posargs or ["-q", "-p", "no:cacheprovider"]),
+        *(session.posargs or PYTEST),
         "--hypothesis-show-statistics",
         "tests/test_fuzz.py",
         env={"LRSCHEDULE_HYPOTHESIS_PROFILE": "fuzz", "LRSCHEDULE_TEST_BACKENDS": "numpy"},
@@ -151,7 +153,7 @@ def integrations(session: nox.Session) -> None:
     session.install("-e", ".[test]", TORCH, "jax", "optax", "keras")
     session.run(
         "pytest",
-        *(session.posargs or ["-q", "-p", "no:cacheprovider"]),
+        *(session.posargs or PYTEST),
         "tests/test_integration_torch.py",
         "tests/test_integration_keras.py",
         "tests/test_integration_optax.py",
@@ -164,7 +166,8 @@ def integrations(session: nox.Session) -> None:
 @nox.session(python=None)
 def lint(session: nox.Session) -> None:
     """ruff (lint and format) and mypy --strict."""
-    session.install("-e", ".", "ruff", "mypy", "numpy", "matplotlib")
+    # torch and jax too: mypy checks the integrations against their real types
+    session.install("-e", ".", "ruff==0.17.6", "mypy==2.4.1", "numpy", "matplotlib", TORCH, "jax")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")

@@ -21,16 +21,19 @@ from hypothesis import HealthCheck, settings
 
 collect_ignore = ["golden"]  # scripts that make the golden data, run by the parity session
 
-# Hypothesis profiles: the normal run uses hypothesis's defaults; `nox -s fuzz` sets
-# LRSCHEDULE_HYPOTHESIS_PROFILE=fuzz for many more examples of tests/test_fuzz.py (tests that
-# set max_examples themselves keep theirs).
+# Hypothesis profiles: the normal run is repeatable (the same draws every run, so a test run's
+# verdict depends on the code only, never on luck); `nox -s fuzz` sets
+# LRSCHEDULE_HYPOTHESIS_PROFILE=fuzz for new random draws and many more examples of
+# tests/test_fuzz.py (tests that set max_examples themselves keep theirs).
+settings.register_profile("repeatable", derandomize=True, database=None)
 settings.register_profile(
     "fuzz",
     max_examples=1000,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    derandomize=False,
 )
-settings.load_profile(os.environ.get("LRSCHEDULE_HYPOTHESIS_PROFILE", "default"))
+settings.load_profile(os.environ.get("LRSCHEDULE_HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @dataclass

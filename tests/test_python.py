@@ -71,3 +71,15 @@ def test_a_formula_that_branches_on_the_step_runs_as_written() -> None:
     schedule = Branchy()
     assert float(schedule(3)) == 1.0
     assert float(schedule(30)) == 2.0
+
+
+@pytest.mark.parametrize("step", [25, 10**6, 10**400, math.inf])
+def test_a_nested_formula_on_the_ieee_path(step: float) -> None:
+    """Beyond the float range the compiled formula raises and the step goes to ``python_math``:
+    a schedule nested in another (here a restart schedule scaling a cyclic one) then receives a
+    plain Python float computed by its parent, and gives the value the array path gives."""
+    scale = lrschedule.CosineDecayRestarts(1.0, 10, m_mul=0.5)
+    schedule = lrschedule.Cyclic(0.01, 0.1, step_size_up=10, scale=scale, scale_mode="cycle")
+    with np.errstate(invalid="ignore"):  # +inf: the phase inf - inf is NaN on both paths
+        expected = schedule(np.asarray([float(step) if step < 1e308 else math.inf]))[0]
+    np.testing.assert_array_equal(schedule(step), expected)

@@ -40,21 +40,12 @@ _ACCEPTED = (
 )
 
 
-class PythonStep(float):
-    """A Python-float step that answers ``step.dtype`` as an array does (``None``: the Python
-    namespaces' ``astype`` ignores it), so that a formula may cast a comparison to its step's
-    dtype on every namespace."""
-
-    __slots__ = ()
-    dtype = None
-
-
 class _PythonMath:
     """The array API functions that formulas use, on Python floats: the scalar fast path.
 
     Each function follows the IEEE/NumPy conventions (NaN propagates, overflow gives inf, a domain
     error gives NaN) instead of raising as :mod:`math` does, so that a Python-int step and a
-    NumPy-array step give the same value, to within 1 float64 ulp: :mod:`math`'s ``exp``,
+    NumPy-array step give the same value, to within 2 float64 ulp: :mod:`math`'s ``exp``,
     ``sin`` and ``pow`` are the C library's, NumPy's are its own, and the two may round the last
     bit differently (float32 and narrower results then almost always agree).
     """
@@ -184,6 +175,10 @@ class _PythonMath:
     def astype(x: float, dtype: Any, /, **_: Any) -> float:
         return x
 
+    @staticmethod
+    def indicator(condition: bool, like: float, /) -> float:
+        return 1.0 if condition else 0.0
+
 
 def _float_select(xp: Any) -> Callable[..., float]:
     """:meth:`Select.select` on a Python float, for namespace ``xp``: a binary search, and only
@@ -204,7 +199,7 @@ def _float_select(xp: Any) -> Callable[..., float]:
         piece: Any = pieces[i]
         if type(piece) is float:
             return piece if step == step else step
-        value: float = piece(xp, PythonStep(step - boundaries[i - 1]) if shift and i else step)
+        value: float = piece(xp, step - boundaries[i - 1] if shift and i else step)
         return value
 
     return select
@@ -273,6 +268,13 @@ class Select:
             value = xp.where(later, piece, value)
         return value
 
+    def indicator(self, condition: Any, like: Any, /) -> Any:
+        """1 where ``condition`` holds and 0 elsewhere, in the dtype of ``like`` (the compute
+        dtype): a comparison as a number, for arithmetic on 0/1 flags where ``where`` costs
+        several arithmetic operations (torch on a CPU)."""
+        xp: Any = self
+        return xp.astype(condition, like.dtype)
+
 
 class _Namespace(Select):
     """``xp`` with :class:`Select`: the namespace formulas see for libraries with no faster
@@ -300,7 +302,7 @@ def scalar_value(formula: Formula, step: Any) -> float:
             return float(_compiled(formula)(0.0))
     except (ArithmeticError, ValueError):  # overflow, a domain error, or a huge Python int
         pass
-    return float(formula(python_math, PythonStep(python_math.maximum(_python_step(step), 0.0))))
+    return float(formula(python_math, python_math.maximum(_python_step(step), 0.0)))
 
 
 def _compiled(formula: Formula) -> Callable[[float], float]:
@@ -312,7 +314,7 @@ def _compiled(formula: Formula) -> Callable[[float], float]:
     except AttributeError:
         pass
     if schedule is None or getattr(schedule, "_evaluate", None) != formula:
-        return lambda x: formula(raw_math, PythonStep(x))
+        return lambda x: formula(raw_math, x)
     from lrschedule._python import scalar_formula  # imports _array: here, not at the top
 
     compiled = scalar_formula(schedule)

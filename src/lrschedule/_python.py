@@ -79,7 +79,7 @@ def _compile(formula: Callable[[Any, Any], Any]) -> ScalarFormula:
     from lrschedule._trace import TraceError, post_order, trace
 
     def fallback(step: float) -> float:
-        value: float = formula(_array.raw_math, _array.PythonStep(step))
+        value: float = formula(_array.raw_math, step)
         return value
 
     try:

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lrschedule import _array
+from lrschedule._python import scalar_formula
 from lrschedule.registry import ConfigError, deserialize, serialize
 from lrschedule.schedule import LearningRateSchedule
 
@@ -76,15 +77,12 @@ def _schedules(schedule: object, groups: int, arg: str = "schedule") -> list[Lea
     return schedules
 
 
-_RAW_MATH = _array.raw_math
-
-
 def _scalar(schedule: LearningRateSchedule, step: float) -> float:
     """``float(schedule(step))`` for a step >= 0, without the NumPy scalar on the common path
     (an int step and no ``dtype``): the same value, made once per group per step."""
     if type(step) is int and schedule.dtype is None:
         try:
-            return float(schedule._evaluate(_RAW_MATH, step + 0.0))
+            return float(scalar_formula(schedule)(step + 0.0))
         except (ArithmeticError, ValueError, KeyError):
             pass  # overflow or a domain error: the general path decides
     return float(schedule(step))

@@ -77,7 +77,7 @@ class Warmup(LearningRateSchedule):
     dtype: str | None = field(default=None, kw_only=True)
 
     def _prepare(self) -> None:
-        peak = float(self.schedule._evaluate(_array.python_math, _array.PythonStep(0.0)))
+        peak = float(self.schedule._evaluate(_array.python_math, 0.0))
         self._store(_peak=peak, _pieces=(self._warmup, self.schedule._evaluate))
 
     _peak: float = derived()

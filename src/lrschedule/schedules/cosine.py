@@ -189,7 +189,7 @@ class CosineDecayRestarts(LearningRateSchedule):
     def may_overflow(self) -> bool:
         return self.m_mul > 1.0
 
-    def _period(self, xp: Any, step: Any, dtype: Any) -> tuple[Any, Any, Any]:
+    def _period(self, xp: Any, step: Any) -> tuple[Any, Any, Any]:
         """The period ``i`` of ``step``, the step's offset in it and its length, exact."""
         t0, t_mul = self.first_decay_steps, self.t_mul
         log1p_scale, log_t_mul, start_scale, whole, last = self._periods
@@ -216,8 +216,8 @@ class CosineDecayRestarts(LearningRateSchedule):
         # into the next period (the step moves back by L_i, L_(i+1) = m L_i) or the previous one
         # (forward by L_i / m = L_(i-1)): L changes by (m - 1) times the move, which is 0 where
         # neither applies (nothing overflows near the float maximum)
-        late = xp.astype(offset >= length, dtype)
-        early = xp.astype(offset < 0.0, dtype)
+        late = xp.indicator(offset >= length, offset)
+        early = xp.indicator(offset < 0.0, offset)
         moved = late * length - early * (length / t_mul)
         offset = offset - moved
         length = length + (moved if t_mul == 2.0 else moved * (t_mul - 1.0))
@@ -227,12 +227,11 @@ class CosineDecayRestarts(LearningRateSchedule):
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
         lr, alpha, m_mul = self.initial_learning_rate, self.alpha, self.m_mul
-        dtype = step.dtype  # the compute dtype, for the period's 0/1 corrections
         fading = m_mul < 1.0  # m^i -> 0: the rate tends to alpha * lr, its value at +inf
         if fading:
             infinite = step == xp.inf
             step = xp.where(infinite, 0.0, step)  # no period arithmetic on inf
-        i, offset, length = self._period(xp, step, dtype)
+        i, offset, length = self._period(xp, step)
         cosine = half_cosine(xp, length - offset, length)
         if m_mul > 1.0:  # growth: the peak lr m^i in finite factors, inf where it overflows
             peak = grow_pow(xp, lr * (1.0 - alpha), m_mul, i)
