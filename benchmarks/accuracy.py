@@ -1,15 +1,8 @@
-"""Accuracy (issue 5): the largest error in ulp of every schedule, per backend and dtype.
-
-Every case of ``tests/references.py`` is evaluated on one grid of steps by lrschedule on each backend
-and by Keras 3 and optax where they have it, and compared with its mpmath reference (``INTRO`` says
-how, as the page does). Each backend runs in a subprocess (JAX's x64 flag and Keras's backend are
-process-wide) while the parent computes the references. ``python benchmarks/accuracy.py [--quick]``
-prints the section; ``benchmarks/run.py`` saves and renders it.
-"""
+"""Accuracy: the largest error in ulp of every case of ``tests/references.py`` per backend and
+dtype, against its mpmath reference (``INTRO`` says how, as the page does); a process per worker."""
 
 from __future__ import annotations
 
-import argparse
 import concurrent.futures
 import dataclasses
 import functools
@@ -195,7 +188,7 @@ def _keras_jobs(steps: np.ndarray, backend: str) -> Iterator[Job]:
         yield key, lambda p=peer, c=case: call(p.from_config(c.schedule.get_config())), "float32"
 
 
-def worker(name: str, out: pathlib.Path, quick: bool) -> None:
+def worker(name: str, out: str, quick: bool) -> None:
     """Evaluate the cases on worker ``name``'s backends; pickle the values to ``out``."""
     steps = grid(quick)
     values: Values = {}
@@ -218,8 +211,8 @@ def worker(name: str, out: pathlib.Path, quick: bool) -> None:
             errors["|".join(key)] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
         if key[0] == "optax-x64/float64" and key in values:  # its float32 column: the cast
             values[("optax-x64/float32", *key[1:])] = values[key].astype(np.float32)
-    versions = common.versions("lrschedule", "numpy", *modules)
-    out.write_bytes(pickle.dumps({"versions": versions, "values": values, "errors": errors}))
+    info = {"versions": common.versions("lrschedule", "numpy", *modules), "errors": errors}
+    pathlib.Path(out).write_bytes(pickle.dumps(info | {"values": values}))
 
 
 def _run_worker(name: str, out: pathlib.Path, quick: bool) -> str:
@@ -247,7 +240,7 @@ def ulp_errors(values: np.ndarray, hi: np.ndarray, lo: np.ndarray, dtype: str) -
     return [float(np.max(diff / unit)), float(np.max(diff)) / peak_unit]
 
 
-def run(quick: bool) -> dict[str, Any]:
+def run(quick: bool = False) -> dict[str, Any]:
     """Evaluate everything in the workers, compare with the references (computed meanwhile)."""
     started, steps = time.perf_counter(), grid(quick)
     values: Values = {}
@@ -299,7 +292,7 @@ def _worst(results: dict[str, Any], keys: Sequence[str]) -> tuple[float, str, st
     return max([(-1.0, "", ""), *found], key=lambda item: item[0])  # the first of equal values
 
 
-def summary(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+def goals(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     """(goal, measured, met) rows for the page's summary."""
     worst, case_id, key = _worst(results, [k for k in F64_COMPUTE if k.endswith("float32")])
     goal = f"float32 results within {GOAL_F32:g} ulp on float64-compute backends (lrschedule)"
@@ -365,8 +358,7 @@ def _table(results: dict[str, Any], i: int) -> str:
     return common.table(header, rows, right=set(range(2, len(header)))) + "\n"
 
 
-def render(results: dict[str, Any], assets: pathlib.Path | None = None) -> str:
-    """The section's markdown (``assets`` is unused: the section has no image)."""
+def render(results: dict[str, Any]) -> str:
     out = ["## Accuracy", "", INTRO.format(digits=references.DIGITS, **results["grid"])]
     out += [_table(results, 0), PEAK, _table(results, 1), "</details>", "", PEERS]
     if results["errors"]:
@@ -379,19 +371,5 @@ def render(results: dict[str, Any], assets: pathlib.Path | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """``python benchmarks/accuracy.py [--quick]``: run and print the markdown and the goals."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a smaller grid")
-    parser.add_argument("--worker", nargs=2, metavar=("NAME", "OUT"), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.worker:  # a failure exits 1 with a traceback, its last line for _run_worker
-        return worker(args.worker[0], pathlib.Path(args.worker[1]), args.quick)
-    results = run(args.quick)
-    print(render(results))
-    for goal, measured, met in summary(results):
-        print(f"- {goal}: {measured} ({'n/a' if met is None else 'met' if met else 'missed'})")
-
-
 if __name__ == "__main__":
-    main()
+    sys.exit(common.main(sys.modules[__name__]))

@@ -7,6 +7,7 @@ import contextlib
 import datetime
 import gc
 import importlib
+import json
 import math
 import os
 import platform
@@ -39,6 +40,7 @@ SCHEDULES: dict[str, str] = {
     "CosineDecayRestarts": "CosineDecayRestarts(0.1, first_decay_steps=1000)",
 }
 VECTOR = ("ExponentialDecay", "CosineDecay+warmup", "PiecewiseConstant", "CosineDecayRestarts")
+median = statistics.median
 
 
 def make_schedules(names: Iterable[str] = SCHEDULES, dtype: str | None = None) -> dict[str, Any]:
@@ -47,11 +49,9 @@ def make_schedules(names: Iterable[str] = SCHEDULES, dtype: str | None = None) -
 
     env = {"BOUNDARIES": BOUNDARIES, "VALUES": VALUES, **vars(lrschedule)}
     out = {name: eval(SCHEDULES[name], env) for name in names}
-    if dtype is not None:
-        out = {
-            name: type(s).from_config({**s.get_config(), "dtype": dtype}) for name, s in out.items()
-        }
-    return out
+    if dtype is None:
+        return out
+    return {n: type(s).from_config({**s.get_config(), "dtype": dtype}) for n, s in out.items()}
 
 
 # The machine and its load
@@ -153,9 +153,6 @@ def medians(thunks: dict[str, Callable[[], Any]], rounds: int, target: float) ->
     return {k: sig(median(v)) for k, v in interleave(thunks, rounds, target).items()}
 
 
-median = statistics.median
-
-
 def spread(ours: list[float], other: list[float]) -> list[float]:
     """[min, max] of the same-round ratios ours / other."""
     ratios = [a / b for a, b in zip(ours, other, strict=False)]
@@ -167,18 +164,15 @@ def sig(x: float, digits: int = 4) -> float:
     return float(f"{x:.{digits}g}")
 
 
-def run_python(
-    code: str, *args: str, env: dict[str, str] | None = None, timeout: float = 300
-) -> str:
-    """``python -c code args`` in a fresh interpreter; its stdout (raises with stderr's last line)."""
-    proc = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=str(ROOT),
-    )
+def listing(pairs: dict[str, Any], sep: str = " ") -> str:
+    """``"k v, k v"``: versions, devices."""
+    return ", ".join(f"{k}{sep}{v}" for k, v in pairs.items())
+
+
+def run_python(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> str:
+    """``python args`` in a fresh interpreter; its stdout (raises with stderr's last line)."""
+    cmd, env = [sys.executable, *args], {**os.environ, **(env or {})}
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
         raise RuntimeError(f"subprocess failed: {tail[:200]}")
@@ -226,10 +220,17 @@ def goal(
 
 
 def main(section: ModuleType, argv: list[str] | None = None) -> int:
-    """``python benchmarks/<section>.py [--quick]``: print its markdown and goals, save nothing."""
+    """``python benchmarks/<section>.py [--quick]``: print its markdown and goals, save nothing.
+    ``--worker ARGS``: ``section.worker(*ARGS, quick=...)``, its result (if any) as JSON."""
     parser = argparse.ArgumentParser(description=(section.__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke test)")
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)  # a part, in its process
     args = parser.parse_args(argv)
+    if args.worker:
+        result = section.worker(*args.worker, quick=args.quick)
+        if result is not None:
+            print(json.dumps(result))
+        return 0
     data = section.run(quick=args.quick)
     print(section.render(data))
     for goal, measured, met in section.goals(data):

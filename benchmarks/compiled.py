@@ -39,11 +39,13 @@ def hlo(compiled: Any) -> list[int]:
     return [ops, sum(counts[op] for op in TRANSCENDENTAL), flops]
 
 
-def jax_one(lr: Callable[[Any], Any], params: Any, grads: Any) -> dict[str, Any]:
+def jax_one(lr: Callable[[Any], Any]) -> dict[str, Any]:
     """The schedule alone and the Adam loop, each jitted: op counts, traces, value, timed thunk."""
     import jax
     import optax
 
+    params = {"w": jax.numpy.ones((256,), "float32"), "b": jax.numpy.zeros((16,), "float32")}
+    grads = {k: jax.numpy.full_like(v, 0.5) for k, v in params.items()}
     traces = collections.Counter()
 
     def alone(t: Any) -> Any:
@@ -65,35 +67,23 @@ def jax_one(lr: Callable[[Any], Any], params: Any, grads: Any) -> dict[str, Any]
 
     f, u = jax.jit(alone), jax.jit(adam)
     step, state = jax.numpy.asarray(common.STEP), opt.init(params)
-    counts = {
-        "schedule": hlo(f.lower(step).compile()),
-        "adam": hlo(u.lower(params, state).compile()),
-    }
+    lowered = {"schedule": f.lower(step), "adam": u.lower(params, state)}
+    counts = {k: hlo(x.compile()) for k, x in lowered.items()}
     p, st = params, state
     for i in range(STEPS):
         f(jax.numpy.asarray(i * 97)).block_until_ready()
         p, st = u(p, st)
-    return {
-        "counts": counts,
-        "traces": traces,
-        "value": float(f(step)),
-        "thunks": {
-            "schedule": lambda: f(step).block_until_ready(),
-            "adam": lambda: jax.block_until_ready(u(p, st)),
-        },
-    }
+    thunks = {"schedule": lambda: f(step).block_until_ready()}
+    thunks["adam"] = lambda: jax.block_until_ready(u(p, st))
+    return {"counts": counts, "traces": traces, "value": float(f(step)), "thunks": thunks}
 
 
 def jax_part(rounds: int, target: float) -> dict[str, Any]:
-    import jax.numpy as jnp
-
     hand, ox = percall.hand_in("jax"), percall.optax_schedules()
-    params = {"w": jnp.ones((256,), jnp.float32), "b": jnp.zeros((16,), jnp.float32)}
-    grads = {k: jnp.full_like(v, 0.5) for k, v in params.items()}
     out = {}
     for name, s in common.make_schedules().items():
         impls = {"lrschedule": lambda t, s=s: s(t), "hand": hand[name], "optax": ox[name]}
-        got = {impl: jax_one(lr, params, grads) for impl, lr in impls.items()}
+        got = {impl: jax_one(lr) for impl, lr in impls.items()}
         for impl, g in got.items():
             percall.check_close(f"jax.jit {name} {impl}", g["value"], s(common.STEP), 1e-5)
         out[name] = {}
@@ -133,10 +123,8 @@ def torch_one(name: str, rounds: int, target: float) -> dict[str, Any]:
 
     torch._logging.set_logs(recompiles=True)
     logging.getLogger("torch._dynamo").addHandler(Grab())
-    lrs = {
-        "lrschedule": common.make_schedules([name])[name],
-        "hand": percall.hand_in("torch", compilable=True)[name],
-    }
+    lrs = {"lrschedule": common.make_schedules([name])[name]}
+    lrs["hand"] = percall.hand_in("torch", compilable=True)[name]
     p, g, step = torch.ones(256), torch.full((256,), 0.5), torch.tensor(common.STEP)
     out: dict[str, Any] = {"graphs": [], "breaks": 0, "first_s": [], "reasons": []}
     thunks: dict[str, Callable[[], Any]] = {}
@@ -160,18 +148,15 @@ def torch_one(name: str, rounds: int, target: float) -> dict[str, Any]:
     return out
 
 
-TORCH_ONE = """
-import json, sys
-sys.path.insert(0, "benchmarks")
-import compiled
-print(json.dumps(compiled.torch_one(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]))))
-"""
+def worker(name: str, rounds: str, target: str, quick: bool) -> dict[str, Any]:
+    """``compiled.py --worker NAME ROUNDS TARGET``: :func:`torch_one` in a fresh process."""
+    return torch_one(name, int(rounds), float(target))
 
 
 def torch_part(rounds: int, target: float, quick: bool) -> dict[str, Any]:
     out = {}
     for name in list(common.SCHEDULES)[: 2 if quick else None]:
-        text = common.run_python(TORCH_ONE, name, str(rounds), str(target))
+        text = common.run_python(__file__, "--worker", name, str(rounds), str(target))
         out[name] = json.loads(text.strip().splitlines()[-1])
         print(f"  torch.compile {name:20} {out[name]['times']}", flush=True)
     return out
@@ -210,8 +195,7 @@ def goals(data: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
 
 
 def _jax_row(name: str, kind: str, impls: dict[str, list[Any]]) -> list[str]:
-    ours, hand, optax = (impls[k] for k in ("lrschedule", "hand", "optax"))
-    both = (ours, hand, optax)
+    both = ours, hand, optax = [impls[k] for k in ("lrschedule", "hand", "optax")]
     ratios = [common.ratio(ours[0] / hand[0]), common.ratio(ours[0] / optax[0])]
     counts = [" / ".join(f"{x[1]} ({x[2]})" for x in both)]
     counts += [" / ".join(str(x[i]) for x in both) for i in (3, 4)]
@@ -226,18 +210,15 @@ def _torch_row(name: str, p: dict[str, Any]) -> list[str]:
 
 
 def render(data: dict[str, Any]) -> str:
-    jax_rows = [
-        _jax_row(n, k, impls) for n, per in data.get("jax", {}).items() for k, impls in per.items()
-    ]
-    torch_rows = [_torch_row(n, p) for n, p in data.get("torch", {}).items()]
-    reasons = [
-        f"- {n} recompiled: {r}" for n, p in data.get("torch", {}).items() for r in p["reasons"]
-    ]
+    jx, tc = data.get("jax", {}), data.get("torch", {})
+    jax_rows = [_jax_row(n, k, impls) for n, per in jx.items() for k, impls in per.items()]
+    torch_rows = [_torch_row(n, p) for n, p in tc.items()]
+    reasons = [f"- {n} recompiled: {r}" for n, p in tc.items() for r in p["reasons"]]
     out = [
         f"## {TITLE}\n",
         f"Medians of {data['rounds']} interleaved rounds of one compiled call, step `{common.STEP}`. "
         f"Goal: lrschedule within {GOAL:g}x of the hand-written schedule in the same compiled "
-        f"function. {', '.join(f'{k} {v}' for k, v in data['versions'].items())}.\n",
+        f"function. {common.listing(data['versions'])}.\n",
         "### jax.jit\n",
         "`schedule`: `jax.jit(lambda t: lr(t))` on a 0-d int32 step. `adam`: `jax.jit` of "
         f"{ADAM_LOOP} `optax.adam(learning_rate=lr)` updates in one `lax.fori_loop` on 272 float32 "

@@ -1,9 +1,8 @@
 """The cost of float-float pairs on JAX without x64 (``lrschedule._float_float``).
 
 Per schedule: ``adam``, compiled.py's jitted loop of optax Adam updates, with lrschedule in pairs,
-in plain float32 (``set_raw_float32(True)``) and optax's own (goal: pairs <= 1.15x optax); ``bulk``,
-``jax.jit(lambda t: lr(t))`` on 10**7 int32 steps, pairs against plain float32 (goal: <= 3x).
-Run: ``python benchmarks/float_float.py [--quick]`` (JAX's x64 stays off).
+in plain float32 (``set_raw_float32(True)``) and optax's own; ``bulk``, ``jax.jit(lambda t: lr(t))``
+on 10**7 int32 steps, pairs against plain float32. ``GOALS``: the goals. JAX's x64 stays off.
 """
 
 from __future__ import annotations
@@ -21,13 +20,12 @@ TITLE = "Float-float pairs on JAX, x64 off"
 GOALS = {"adam": (1.15, "optax"), "bulk": (3.0, "plain float32")}
 
 
-def timers(lr: Callable[[Any], Any], raw: bool, params: Any, steps: Any) -> list[Any]:
+def timers(lr: Callable[[Any], Any], raw: bool, steps: Any) -> list[Any]:
     """The timed Adam loop and bulk call of ``lr``, traced in pairs or (``raw``) plain float32."""
     import jax
 
     with lrschedule.set_raw_float32(raw):  # read while tracing
-        grads = jax.tree_util.tree_map(lambda x: jax.numpy.full_like(x, 0.5), params)
-        adam = compiled.jax_one(lr, params, grads)["thunks"]["adam"]
+        adam = compiled.jax_one(lr)["thunks"]["adam"]
         bulk = jax.jit(lambda t: lr(t)).lower(steps).compile()
     return [adam, lambda: bulk(steps).block_until_ready()]
 
@@ -39,13 +37,12 @@ def run(quick: bool = False) -> dict[str, Any]:
     if jax.config.read("jax_enable_x64"):
         raise SystemExit("run with JAX's x64 off: pairs are for devices without float64")
     rounds, n = (3, 10**5) if quick else (7, 10**7)
-    params = {"w": jnp.ones((256,), jnp.float32), "b": jnp.zeros((16,), jnp.float32)}
     steps = jnp.arange(n, dtype=jnp.int32) * (2**31 // n)  # up to ~2**31
     ox, rows = percall.optax_schedules(), {}
     for name, s in list(common.make_schedules().items())[: 2 if quick else None]:
-        (ap, bp), (ar, br) = (timers(s, raw, params, steps) for raw in (False, True))
+        (ap, bp), (ar, br) = (timers(s, raw, steps) for raw in (False, True))
         thunks = {"adam_pairs": ap, "adam_raw": ar, "bulk_pairs": bp, "bulk_raw": br}
-        thunks["adam_optax"] = timers(ox[name], True, params, steps[:1])[0]
+        thunks["adam_optax"] = timers(ox[name], True, steps[:1])[0]
         r = rows[name] = common.medians(thunks, rounds, 0.01)
         r |= {"adam": r["adam_pairs"] / r["adam_optax"], "bulk": r["bulk_pairs"] / r["bulk_raw"]}
         print(f"  {name:20} {rows[name]}", flush=True)
@@ -61,19 +58,14 @@ def goals(data: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
 
 
 def render(data: dict[str, Any]) -> str:
-    cols = [
-        (common.us, "adam_pairs", "adam_raw", "adam_optax"),
-        (common.ms, "bulk_pairs", "bulk_raw"),
-    ]
-    cols.append((common.ratio, "adam", "bulk"))
+    adam, bulk = ("adam_pairs", "adam_raw", "adam_optax"), ("bulk_pairs", "bulk_raw")
+    cols = [(common.us, *adam), (common.ms, *bulk), (common.ratio, "adam", "bulk")]
     rows = [[n, *(f(r[k]) for f, *ks in cols for k in ks)] for n, r in data["rows"].items()]
-    head = (
-        "schedule | adam pairs us | raw us | optax us | bulk pairs ms | raw ms | adam: pairs/optax"
-    )
+    head = "schedule | adam pairs us | raw us | optax us | bulk pairs ms | raw ms"
     return (
         f"## {TITLE}\n\nMedians of {data['rounds']} interleaved rounds; bulk: {data['n']:,} int32 "
-        f"steps; {', '.join(f'{k} {v}' for k, v in data['versions'].items())}.\n\n"
-        + common.table(head + " | bulk: pairs/raw", rows)
+        f"steps; {common.listing(data['versions'])}.\n\n"
+        + common.table(head + " | adam: pairs/optax | bulk: pairs/raw", rows)
     )
 
 

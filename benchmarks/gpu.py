@@ -1,8 +1,5 @@
-"""GPU: lrschedule on CuPy and torch CUDA (JAX too where it has a GPU) against a copy of as many
-bytes (the bandwidth bound) and hand-written code: 1e8 steps to float32 and float64, per call with
-a 0-d step against a hand-written fused kernel, and compile time on first use (README: the method).
-Without a CUDA device it says so and exits 0; benchmarks/device.sh runs it on the device machine.
-"""
+"""GPU: lrschedule on CuPy, torch CUDA and JAX against a copy of as many bytes and hand-written
+code (benchmarks/README.md); without a CUDA device it says so and exits 0 (run: device.sh)."""
 
 from __future__ import annotations
 
@@ -26,7 +23,6 @@ from common import STEP, VECTOR
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 TITLE = "GPU"
 GOAL = 1.1  # 1e8 steps: at most 1.1x the fastest hand-written expression
-DTYPES = ("float32", "float64")
 
 # One fused kernel per schedule, C with double arithmetic: ``s`` the step as a double, ``ti`` as an
 # integer; the result in ``r``. The restart period from the integer step's highest set bit.
@@ -63,8 +59,6 @@ def torch_kernel(name: str) -> Callable[[Any], Any]:
 
 
 # The libraries
-
-
 @dataclasses.dataclass
 class Lib:
     """What the parts need of one library on the GPU."""
@@ -81,7 +75,7 @@ class Lib:
     f32: frozenset[str] = frozenset()  # labels of float32-compute variants
     ours_f32: bool = False  # for sweep.checked: lrschedule computes in float64 on the GPU
     wrap: Callable[[Any], Any] = lambda s: s
-    dtypes: tuple[str, ...] = DTYPES
+    dtypes: tuple[str, ...] = ("float32", "float64")
 
 
 def cupy_lib() -> Lib:
@@ -118,7 +112,7 @@ def torch_lib() -> Lib:
         fns = [f for f in sweep.TORCH_HAND[name] if dtype == "float32" or f.__name__ not in f32]
         return {f.__name__: functools.partial(f, out=getattr(torch, dtype)) for f in fns}
 
-    f32 = frozenset({"t_exp_f32", "t_cos_f32", "t_sgdr_f32"})
+    f32 = sweep.TORCH_F32
     if torch.cuda.device_count() < 1:
         raise RuntimeError("no CUDA device")
     sweep.torch = torch
@@ -147,8 +141,7 @@ def jax_lib() -> Lib:
 def timed(
     lib: Lib, fns: dict[str, Callable[..., Any]], arg: Any, rounds: int, loops: int
 ) -> dict[str, list[float]]:
-    """Seconds per call: ``loops`` calls then a synchronization, in interleaved rounds (order
-    rotating) after a warm-up round."""
+    """Seconds per call: ``loops`` calls then a synchronization, in interleaved rounds."""
 
     def thunk(f: Callable[..., Any]) -> Callable[[], Any]:
         def calls() -> None:
@@ -163,13 +156,10 @@ def timed(
 
 
 # The parts
-
-
 def vector_part(lib_name: str, lib: Lib, n: int, rounds: int) -> list[list[Any]]:
     """Per (result dtype, schedule): [lib, dtype, schedule, ours, copy, best label, best, fused
     kernel, compile s, ratio range] (seconds, medians)."""
-    steps = lib.arange(n)
-    out = []
+    steps, out = lib.arange(n), []
     for dtype in lib.dtypes:
         nbytes = n * (8 + np.dtype(dtype).itemsize) // 2  # read and written: as many as the call
         copy = lib.copy(nbytes) if lib.copy else None
@@ -189,46 +179,30 @@ def vector_part(lib_name: str, lib: Lib, n: int, rounds: int) -> list[list[Any]]
             ours_s, copy_s = common.sig(med["lrschedule"]), copy and common.sig(med["copy"])
             hand = [best, best and common.sig(med[best]), common.sig(med.get("fused kernel", 0))]
             ranges = common.spread(got["lrschedule"], got[best]) if best else [None, None]
-            out.append(
-                [
-                    lib_name,
-                    dtype,
-                    name,
-                    ours_s,
-                    copy_s,
-                    *hand,
-                    round(first - med["lrschedule"], 3),
-                    *ranges,
-                ]
-            )
+            compile_s = round(first - med["lrschedule"], 3)
+            out.append([lib_name, dtype, name, ours_s, copy_s, *hand, compile_s, *ranges])
             print(f"  {out[-1]}", flush=True)
     return out
 
 
 def percall_part(lib_name: str, lib: Lib, rounds: int) -> list[list[Any]]:
     """Per schedule: [lib, schedule, ours, hand-written fused kernel], a 0-d device step."""
-    step = lib.scalar(STEP)
-    out = []
+    step, out = lib.scalar(STEP), []
     for name, s in common.make_schedules(VECTOR).items():
         ours, kernel = lib.wrap(s), lib.kernel(name)
         percall.check_close(f"{lib_name} {name} kernel", kernel(step), s(STEP), 1e-5)
         percall.check_close(f"{lib_name} {name}", ours(step), s(STEP), 1e-6)
         got = timed(lib, {"ours": ours, "kernel": kernel}, step, rounds, 200)
-        out.append(
-            [lib_name, name, *(common.sig(common.median(got[k])) for k in ("ours", "kernel"))]
-        )
+        out.append([lib_name, name, *(common.sig(common.median(x)) for x in got.values())])
         print(f"  {out[-1]}", flush=True)
     return out
 
 
 def run(quick: bool = False) -> dict[str, Any]:
     n, rounds = (10**7, 3) if quick else (10**8, 10)
-    data: dict[str, Any] = {
-        "n": n,
-        "rounds": rounds,
-        "versions": common.versions("lrschedule", "cupy", "torch", "jax"),
-    }
-    data |= {"devices": {}, "vector": [], "percall": [], "errors": []}
+    versions = common.versions("lrschedule", "cupy", "torch", "jax")
+    data: dict[str, Any] = {"n": n, "rounds": rounds, "versions": versions, "devices": {}}
+    data |= {"vector": [], "percall": [], "errors": []}
     for lib_name, make in (("cupy", cupy_lib), ("torch", torch_lib), ("jax", jax_lib)):
         try:
             lib = make()
@@ -278,9 +252,8 @@ def render(data: dict[str, Any]) -> str:
     ]
     return "\n".join([
         f"## {TITLE}\n",
-        f"{', '.join(f'{k}: {v}' for k, v in data['devices'].items())}; "
-        + ", ".join(f"{k} {v}" for k, v in data["versions"].items())
-        + f". Medians of {data['rounds']} interleaved rounds after a warm-up, each a loop of calls "
+        f"{common.listing(data['devices'], ': ')}; {common.listing(data['versions'])}. Medians "
+        f"of {data['rounds']} interleaved rounds after a warm-up, each a loop of calls "
         "ending in a device synchronization (JAX: `block_until_ready`). `benchmarks/gpu.py` has the "
         "comparators, each checked against lrschedule before it is timed.\n",
         f"**1e{len(str(data['n'])) - 1} int64 steps** (JAX: int32, x64 off, float32 only). Copy: a device-to-device "

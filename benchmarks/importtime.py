@@ -30,9 +30,8 @@ ENV = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
 
 
 def python(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, env=ENV, check=True
-    )
+    cmd = [sys.executable, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=ENV, check=True)
 
 
 def profile(module: str) -> list[tuple[str, int, int, int]]:
@@ -96,6 +95,8 @@ def goals(data: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
 def render(data: dict[str, Any]) -> str:
     imp, proc = data["import_ms"], data["process_ms"]
     lo, hi = data["ratio_range"]
+    direct = [[f"`{m}`", f"{c:,}"] for m, c in data["direct"]]
+    own = [[f"`{m}`", f"{s:,}", f"{c:,}"] for m, s, c in data["own"]]
     ratio = f"{common.ratio(imp['lrschedule'] / imp['numpy'])} ({lo:.2f}-{hi:.2f})"
     rows = [
         ["`import numpy`", f"{imp['numpy']}", "1.00", f"{proc['numpy']}"],
@@ -106,9 +107,7 @@ def render(data: dict[str, Any]) -> str:
         f"## {TITLE}\n",
         f"{data['runs']} fresh interpreters per candidate, interleaved, after one warm-up run each. "
         "`import` ms: the statement timed inside the process; process ms: `python -c` from spawn "
-        f"to exit. Goal: ratio <= {GOAL:g}. "
-        + ", ".join(f"{k} {v}" for k, v in data["versions"].items())
-        + ".\n",
+        f"to exit. Goal: ratio <= {GOAL:g}. {common.listing(data['versions'])}.\n",
         common.table(["statement", "import ms", "ratio to NumPy (range)", "process ms"], rows),
         f"`sys.modules` holds {data['modules']['lrschedule']} modules after `import "
         f"lrschedule`, {data['modules']['numpy']} after `import numpy`; frameworks among them "
@@ -116,13 +115,8 @@ def render(data: dict[str, Any]) -> str:
         '`python -X importtime -c "import lrschedule"`, one run: what `lrschedule/__init__.py` '
         "imports directly (cumulative us), then the ten largest self times among modules that "
         f"`import numpy` does not import (numpy itself: {data['numpy_us']:,} us cumulative).\n",
-        common.table(
-            ["import", "cumulative us"], [[f"`{m}`", f"{c:,}"] for m, c in data["direct"]]
-        ),
-        common.table(
-            ["module", "self us", "cumulative us"],
-            [[f"`{m}`", f"{s:,}", f"{c:,}"] for m, s, c in data["own"]],
-        ),
+        common.table(["import", "cumulative us"], direct),
+        common.table(["module", "self us", "cumulative us"], own),
     ]
     return "\n".join(out)
 

@@ -28,10 +28,9 @@ KINDS = {
     "torch.optim": "`torch.optim.lr_scheduler` `step()` after 5000 steps",
 }
 
+
 # Hand-written, Python int (or NumPy int64) step -> np.float64 computed on each call, as the schedule
 # does; some bind globals as default arguments, as a user chasing speed would.
-
-
 def exp_pow(step):
     return np.float64(0.1 * 0.96 ** (step / 1000))
 
@@ -147,13 +146,12 @@ def optax_schedules() -> dict[str, Callable[[Any], Any]]:
     import optax
 
     sgdr_bounds = [1000 * (2 ** (i + 1) - 1) for i in range(7)]
+    # optax switches *at* a boundary, Keras (and lrschedule) after it: b + 1 for int steps
+    scales = {b + 1: 0.5 for b in BOUNDARIES}
     return {
         "ExponentialDecay": optax.exponential_decay(0.1, transition_steps=1000, decay_rate=0.96),
         "CosineDecay+warmup": optax.warmup_cosine_decay_schedule(0.0, 0.1, 1000, 11_000),
-        # optax switches *at* a boundary, Keras (and lrschedule) after it: b + 1 for int steps
-        "PiecewiseConstant": optax.piecewise_constant_schedule(
-            0.1, {b + 1: 0.5 for b in BOUNDARIES}
-        ),
+        "PiecewiseConstant": optax.piecewise_constant_schedule(0.1, scales),
         "Warmup+Sequential": optax.join_schedules(
             [optax.linear_schedule(0.0, 0.1, 1000), optax.cosine_decay_schedule(0.1, 9000)], [1000]
         ),
@@ -167,6 +165,8 @@ def torch_schedulers() -> dict[str, Callable[[Any], Any]]:
     """For each row, ``optimizer -> scheduler`` of ``torch.optim.lr_scheduler``."""
     from torch.optim import lr_scheduler as lr
 
+    milestones = [b + 1 for b in BOUNDARIES]
+
     def cos_factor(t: int) -> float:  # LambdaLR multiplies the optimizer's lr (0.1)
         decay = 0.5 * (1.0 + math.cos(math.pi * min(t - 1000, 10_000) / 10_000))
         return t / 1000 if t < 1000 else decay
@@ -178,9 +178,7 @@ def torch_schedulers() -> dict[str, Callable[[Any], Any]]:
     return {
         "ExponentialDecay": lambda opt: lr.ExponentialLR(opt, gamma=0.96 ** (1 / 1000)),
         "CosineDecay+warmup": lambda opt: lr.LambdaLR(opt, cos_factor),
-        "PiecewiseConstant": lambda opt: lr.MultiStepLR(
-            opt, [b + 1 for b in BOUNDARIES], gamma=0.5
-        ),
+        "PiecewiseConstant": lambda opt: lr.MultiStepLR(opt, milestones, gamma=0.5),
         "Warmup+Sequential": warmup_cosine,
         "CosineDecayRestarts": lambda opt: lr.CosineAnnealingWarmRestarts(opt, T_0=1000, T_mult=2),
     }
@@ -211,18 +209,16 @@ print(json.dumps(out))
 """
 
 
-def run_keras(
-    backend: str, rounds: int, target: float, schedules: dict[str, Any]
-) -> dict[str, Any]:
+def run_keras(backend: str, rounds: int, target: float, ours: dict[str, Any]) -> dict[str, Any]:
     """Keras 3's schedules in a subprocess with ``KERAS_BACKEND=backend``, values checked."""
     env = {"KERAS_BACKEND": backend}
     try:
-        text = common.run_python(KERAS_SCRIPT, json.dumps([rounds, target]), env=env)
+        text = common.run_python("-c", KERAS_SCRIPT, json.dumps([rounds, target]), env=env)
     except Exception as exc:  # a missing backend is reported, not fatal
         return {"error": str(exc)}
     data: dict[str, Any] = json.loads(text.strip().splitlines()[-1])
     for name, value in data.pop("values").items():
-        check_close(f"keras {backend} {name}", value, schedules[name](STEP), 1e-5)
+        check_close(f"keras {backend} {name}", value, ours[name](STEP), 1e-5)
     return data
 
 
@@ -273,14 +269,9 @@ def _jax(schedules: dict[str, Any], rounds: int, target: float) -> dict[str, Any
 
     step, hand, ox, out = jax.numpy.asarray(STEP), hand_in("jax"), optax_schedules(), {}
     for name, s in schedules.items():
-        fns = {
-            "lrschedule": s,
-            "lrschedule jit": jax.jit(lambda t, s=s: s(t)),
-            "hand: jnp": hand[name],
-            "hand: jnp jit": jax.jit(hand[name]),
-            "optax eager": ox[name],
-            "optax jit": jax.jit(ox[name]),
-        }
+        fns = {"lrschedule": s, "lrschedule jit": jax.jit(lambda t, s=s: s(t))}
+        fns |= {"hand: jnp": hand[name], "hand: jnp jit": jax.jit(hand[name])}
+        fns |= {"optax eager": ox[name], "optax jit": jax.jit(ox[name])}
         for label, fn in fns.items():
             check_close(f"jax {name} {label}", fn(step), s(step), 1e-5)
         thunks = {k: (lambda f=f: f(step).block_until_ready()) for k, f in fns.items()}
@@ -351,11 +342,8 @@ def _headline_row(r: dict[str, Any]) -> list[str]:
     row = [r["name"], common.ns(r["ours"]), f"{common.ns(r['hand'][0])} (`{r['hand'][1]}`)"]
     row += [common.ratio(r["ratio"]), common.ratio(r["np_ratio"])]
     for peer in (r["keras"], r["optax"]):
-        row += (
-            [f"{common.us(peer[0])} ({peer[1]})", f"{common.ratio(peer[0] / r['ours'])}x"]
-            if peer
-            else ["n/a"] * 2
-        )
+        took = f"{common.us(peer[0])} ({peer[1]})" if peer else "n/a"
+        row += [took, f"{common.ratio(peer[0] / r['ours'])}x" if peer else "n/a"]
     return row
 
 
@@ -363,7 +351,7 @@ def render(data: dict[str, Any]) -> str:
     out = [
         f"## {TITLE}\n",
         f"One call at step `{STEP}`, median of {data['rounds']} interleaved timeit rounds "
-        f"({', '.join(f'{k} {v}' for k, v in data['versions'].items())}). Schedules: "
+        f"({common.listing(data['versions'])}). Schedules: "
         + "; ".join(f"{k} `{v}`" for k, v in common.SCHEDULES.items())
         + ", with `BOUNDARIES = [1000, ..., 10000]`, `VALUES = [0.1 * 0.5**i for i in range(11)]`. "
         "The comparators (hand-written variants, optax's schedules, `torch.optim` schedulers, Keras 3 "

@@ -1,8 +1,7 @@
 """Run the benchmark sections, keep the numbers the page shows, render docs/performance.md.
 
-Each section run (all but ``gpu`` by default; ``--only``) replaces its record in
-``benchmarks/results/summary.json``; the page is rendered from every record there. ``--quick``:
-fewer repeats; ``--no-write``: print the page, write nothing; ``--render``: only render.
+Each section run replaces its record in ``results/summary.json``; the page is rendered from every
+record there (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -11,24 +10,17 @@ import argparse
 import importlib
 import json
 import sys
-import tempfile
 import time
 import traceback
-from pathlib import Path
 from typing import Any
 
 import common  # benchmarks/ is on sys.path: the script's own directory
 
 SECTIONS = ("percall", "sweep", "compiled", "importtime", "accuracy", "gpu")  # page order
 DEFAULT = tuple(s for s in SECTIONS if s != "gpu")  # gpu runs on a GPU machine only
-# Sections with the older interface, run(quick) -> results, render(results, assets) -> markdown,
-# summary(results) -> goals: their results are far larger than the page, so the summary keeps
-# the markdown and the goals they render instead.
-RENDERED = {"accuracy"}
-IMG = common.ROOT / "docs" / "img"
+RENDERED = {"accuracy"}  # results far larger than the page: the summary keeps markdown and goals
 
-# Hand-written sections of the page: the gpu section until it has run, LRScheduler.step()
-# (benchmarks/torch_step.py), the goals still missed.
+# Hand-written: the gpu section until it has run, LRScheduler.step(), the goals still missed
 GPU_NOT_RUN, TORCH_STEP, KNOWN_GAPS = (
     (common.ROOT / "benchmarks" / f).read_text(encoding="utf-8")
     for f in ("gpu-not-run.md", "torch-step.md", "known-gaps.md")
@@ -46,12 +38,7 @@ def dump(obj: Any, depth: int = 0) -> str:
     return json.dumps(obj)
 
 
-def saved() -> dict[str, Any]:
-    exists = common.SUMMARY.exists()
-    return json.loads(common.SUMMARY.read_text(encoding="utf-8")) if exists else {}
-
-
-def run_section(name: str, quick: bool, command: str, img: Path) -> dict[str, Any]:
+def run_section(name: str, quick: bool, command: str) -> dict[str, Any]:
     """One section's record: its numbers with when, where and how they were taken."""
     module = importlib.import_module(name)
     print(f"[{name}] running", flush=True)
@@ -60,26 +47,12 @@ def run_section(name: str, quick: bool, command: str, img: Path) -> dict[str, An
     if data.get("skipped"):  # nothing measured (gpu without a GPU): the saved record stays
         raise RuntimeError(f"{name} skipped: {data['skipped']}")
     if name in RENDERED:
-        data = {"markdown": module.render(data, img).splitlines(), "goals": module.summary(data)}
+        data = {"markdown": module.render(data).splitlines(), "goals": module.goals(data)}
     elapsed = time.perf_counter() - started
     print(f"[{name}] done in {elapsed:.0f} s", flush=True)
-    return {
-        "date": common.utc_now(),
-        "commit": common.git_commit(),
-        "command": command,
-        "seconds": round(elapsed),
-        "load": [before, common.load()],
-        "machine": common.machine(),
-        "data": data,
-    }
-
-
-def section_page(name: str, data: dict[str, Any]) -> tuple[str, list[Any]]:
-    """A section's markdown and goal rows from its record's data."""
-    if name in RENDERED:
-        return "\n".join(data["markdown"]), data["goals"]
-    module = importlib.import_module(name)
-    return module.render(data), module.goals(data)
+    record = {"date": common.utc_now(), "commit": common.git_commit(), "command": command}
+    record |= {"seconds": round(elapsed), "load": [before, common.load()]}
+    return record | {"machine": common.machine(), "data": data}
 
 
 def render_page(records: dict[str, Any]) -> str:
@@ -87,7 +60,11 @@ def render_page(records: dict[str, Any]) -> str:
     bodies, goals = [], []
     for name, record in records.items():
         try:
-            body, rows = section_page(name, record["data"])
+            if name in RENDERED:
+                body, rows = "\n".join(record["data"]["markdown"]), record["data"]["goals"]
+            else:
+                module = importlib.import_module(name)
+                body, rows = module.render(record["data"]), module.goals(record["data"])
         except Exception as exc:  # one stale record must not take the page down
             traceback.print_exc()
             body, rows = f"## {name}\n\nNot shown: {type(exc).__name__}: {exc}\n", []
@@ -134,16 +111,15 @@ def main(argv: list[str] | None = None) -> int:
     if set(names) - set(SECTIONS):
         parser.error(f"unknown sections {set(names) - set(SECTIONS)}; choose from {SECTIONS}")
     command = "python benchmarks/run.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    records, failed = saved(), []
-    with tempfile.TemporaryDirectory() as tmp:
-        img = Path(tmp) if args.no_write else IMG
-        for name in names:
-            try:
-                records[name] = run_section(name, args.quick, command.strip(), img)
-            except Exception:
-                traceback.print_exc()
-                print(f"[{name}] FAILED: its saved numbers are left as they were")
-                failed.append(name)
+    exists, failed = common.SUMMARY.exists(), []
+    records = json.loads(common.SUMMARY.read_text(encoding="utf-8")) if exists else {}
+    for name in names:
+        try:
+            records[name] = run_section(name, args.quick, command.strip())
+        except Exception:
+            traceback.print_exc()
+            print(f"[{name}] FAILED: its saved numbers are left as they were")
+            failed.append(name)
     records = {s: records[s] for s in SECTIONS if s in records}
     page = render_page(records)
     if args.no_write:

@@ -41,10 +41,10 @@ DASK_CHUNK = 5_000_000
 # Float32-compute candidates are checked below 2**21 steps: past that, float32 rounding moves whole
 # periods of the usual closed form ``floor(log2(step / 1000 + 1))`` (lrschedule's are exact).
 F32_CHECK_LIMIT = 2**21
+Fn = Callable[[Any], Any]  # a schedule or a candidate: steps in, rates out
+
 
 # Hand-written: int steps in, new rates out; NumPy's for any NumPy-like ``xp`` (CuPy), in float64.
-
-
 @functools.cache
 def tables(xp: Any) -> tuple[Any, Any]:
     return xp.asarray(BOUNDARIES, dtype=xp.int64), xp.asarray(VALUES, dtype=xp.float64)
@@ -167,6 +167,7 @@ def t_sgdr_f64(t, out):
     return x.div_(length).sub_(1.0).mul_(math.pi).cos_().add_(1.0).mul_(0.05).to(out)
 
 
+TORCH_F32 = frozenset({"t_exp_f32", "t_cos_f32", "t_sgdr_f32"})  # computing in float32
 TORCH_HAND = {
     "ExponentialDecay": [t_exp_f32, t_exp_f64],
     "CosineDecay+warmup": [t_cos_f32, t_cos_f64],
@@ -218,9 +219,8 @@ JAX_HAND = {
     "CosineDecayRestarts": [j_sgdr, j_sgdr_int],
 }
 
+
 # Checks
-
-
 def check_steps(limit: int) -> np.ndarray:
     """Below ``limit``: dense to 30k, log-spaced to 1e8, both sides of restarts and boundaries."""
     starts = [1000 * (2**i - 1) for i in range(18)] + BOUNDARIES + [11_000]
@@ -243,9 +243,7 @@ def check(label: str, hand: np.ndarray, ours: np.ndarray, steps: np.ndarray, f32
     return f"{label} differs at step {int(steps[i])}: {a[i]!r} vs lrschedule {b[i]!r}"
 
 
-def checked(
-    b: Any, cands: dict[str, Callable[[Any], Any]], ours: Callable[[Any], Any], dtype: str
-) -> tuple[dict[str, Callable[[Any], Any]], list[str]]:
+def checked(b: Any, cands: dict[str, Fn], ours: Fn, dtype: str) -> tuple[dict[str, Fn], list[str]]:
     """The candidates matching ``ours`` on :func:`check_steps`, and why the others were dropped."""
     kept, notes = {}, []
     for label, fn in cands.items():
@@ -268,14 +266,14 @@ def checked(
 class Backend:
     """A library: steps, conversions, a waiting call, candidates per schedule, notes."""
 
-    hand: dict[str, dict[str, Callable[[Any], Any]]]
+    hand: dict[str, dict[str, Fn]]
     note: str
     versions: dict[str, str]
     arange: Callable[[str, int], Any] = lambda d, n: np.arange(n, dtype=d)
     convert: Callable[[np.ndarray], Any] = np.asarray
     to_numpy: Callable[[Any], np.ndarray] = np.asarray
     call: Callable[[Any, Any], Any] = lambda f, s: f(s)
-    wrap: Callable[[Any], Any] = lambda s: s  # lrschedule's schedule as a candidate
+    wrap: Fn = lambda s: s  # lrschedule's schedule as a candidate
     f32: frozenset[str] = frozenset()  # labels of float32-compute variants
     peers: frozenset[str] = frozenset()  # labels that are peers, not hand-written
     ours_f32: bool = False  # lrschedule's result is float32: check in float32
@@ -301,7 +299,7 @@ def torch_backend() -> Backend:
     note = "result float32 (torch's default; lrschedule computes in float64); *_f32 variants compute in float32; one thread"
     return Backend(
         hand, note, common.versions("torch"), lambda d, n: torch.arange(n, dtype=getattr(torch, d)),
-        torch.from_numpy, lambda t: t.numpy(), f32=frozenset({"t_exp_f32", "t_cos_f32", "t_sgdr_f32"}),
+        torch.from_numpy, lambda t: t.numpy(), f32=TORCH_F32,
     )  # fmt: skip
 
 
@@ -326,7 +324,7 @@ def jax_backend(x64: bool) -> Backend:
     )  # fmt: skip
 
 
-def _blocks(f: Callable[[Any], Any], s: Any) -> Any:
+def _blocks(f: Fn, s: Any) -> Any:
     return s.map_blocks(f, dtype=np.float64)
 
 
@@ -359,9 +357,7 @@ BACKENDS: dict[str, Callable[[], Backend]] = {
 
 def settings(n: int, quick: bool) -> tuple[int, float]:
     """Rounds and loop target: one call per sample from 1e7 steps."""
-    return (
-        (3, 0.003) if quick else (3, 0.0) if n >= 10**8 else (5, 0.0) if n >= 10**7 else (7, 0.01)
-    )
+    return (3, 0.003) if quick else {10**8: (3, 0.0), 10**7: (5, 0.0)}.get(n, (7, 0.01))
 
 
 def prune(b: Backend, fns: dict[str, Any], before: dict[str, float] | None) -> dict[str, Any]:
@@ -479,8 +475,7 @@ def render(data: dict[str, Any]) -> str:
         "fastest variant, and the peer's time where there is one). Medians of 7 rounds up to 1e6 "
         "steps, 5 single calls at 1e7, 3 at 1e8; from 1e7 on only lrschedule, the peers and the "
         "fastest variant of each compute precision at the size before run. "
-        + ", ".join(f"{k} {v}" for k, v in data["versions"].items())
-        + ".\n",
+        f"{common.listing(data['versions'])}.\n",
     ]
     for backend, d in data["backends"].items():
         out.append(f"### {TITLES[backend]}\n")
@@ -498,7 +493,4 @@ def render(data: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    if "--worker" in sys.argv:
-        print(json.dumps(worker(sys.argv[sys.argv.index("--worker") + 1], "--quick" in sys.argv)))
-    else:
-        sys.exit(common.main(sys.modules[__name__]))
+    sys.exit(common.main(sys.modules[__name__]))

@@ -1,12 +1,7 @@
 """Time per ``scheduler.step()``: torch's own schedulers against ``lrschedule.torch.LRScheduler``.
 
-Issue 13, item 8: one parameter group (``SGD([torch.zeros(1)], lr=0.1, momentum=0.9)``), after
-100 steps; the pairs of the issue, and OneCycle with torch's momentum cycling against
-``LRScheduler(..., momentum=OneCycle(...).momentum())``. Each pair is timed in interleaved rounds
-(torch, lrschedule, torch, ...) of ``NUMBER`` calls; the minimum of the rounds is reported, the
-figure least disturbed by other processes. A measurement, never a test.
-
-    python benchmarks/torch_step.py [--rounds N]   # prints a markdown table
+One parameter group, after 100 steps; interleaved rounds of ``NUMBER`` calls, the minimum of the
+rounds reported (the method and the figures: benchmarks/torch-step.md). Prints a markdown table.
 """
 
 from __future__ import annotations
@@ -18,6 +13,8 @@ import timeit
 import warnings
 from collections.abc import Callable
 from typing import Any
+
+import common  # benchmarks/ is on sys.path: the script's own directory
 
 NUMBER = 2_000
 
@@ -84,10 +81,8 @@ def main() -> None:
         f"torch {torch.__version__}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
         f"load {load:.1f}; minimum of {args.rounds} rounds of {NUMBER} calls\n"
     )
-    print("| torch / lrschedule | torch us | lrschedule us | ratio |")
-    print("|---|---:|---:|---:|")
-    for name, theirs, ours in run(args.rounds):
-        print(f"| {name} | {theirs:.2f} | {ours:.2f} | {ours / theirs:.2f} |")
+    rows = [f"{n} | {a:.2f} | {b:.2f} | {b / a:.2f}" for n, a, b in run(args.rounds)]  # torch, ours
+    print(common.table("torch / lrschedule | torch us | lrschedule us | ratio", rows), end="")
 
 
 if __name__ == "__main__":

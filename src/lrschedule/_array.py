@@ -627,6 +627,33 @@ def _evaluate_namespace(formula: Formula, step: Any, dtype: str | None, table: T
     if not xp.isdtype(step.dtype, ("integral", "real floating")):
         raise _bad_step(step, f"an array of dtype {step.dtype}")
     compute, result = _dtypes(xp, device, dtype)
+    value = _evaluate_elsewhere(formula, xp, step, dtype, table, compute, result)
+    if value is not None:
+        return value
+    fx = _formula_namespace(xp, step)
+    if isinstance(step, np.ndarray):
+        if not _heap_ready:
+            _keep_temporaries_on_the_heap()
+        if step.size > 2 * CHUNK:
+            return _evaluate_numpy_chunks(formula, fx, step, compute, result)
+    value = formula(fx, _compute_step(xp, step, compute))
+    if dtype in _HALF and _double_rounding(xp) and compute == getattr(xp, "float64", None):
+        return _to_half(xp, value, result, xp.float32)  # JAX; torch: _evaluate_torch
+    return xp.astype(value, result, copy=False)
+
+
+def _evaluate_elsewhere(
+    formula: Formula,
+    xp: Any,
+    step: Any,
+    dtype: str | None,
+    table: Table | None,
+    compute: Any,
+    result: Any,
+) -> Any:
+    """The call on a path other than the formula in ``xp``: a NumPy table search, dask block by
+    block, one CuPy kernel, float-float pairs on a float32-only device; ``None`` where none
+    applies."""
     if table is not None and isinstance(step, np.ndarray):
         return _search_numpy(table, step, result)
     if xp.__name__ == "array_api_compat.dask.array":  # lazily, block by block, as NumPy arrays
@@ -643,16 +670,7 @@ def _evaluate_namespace(formula: Formula, step: Any, dtype: str | None, table: T
 
         if not _float_float.raw_float32():
             return _float_float.evaluate(formula, xp, step, result)
-    fx = _formula_namespace(xp, step)
-    if isinstance(step, np.ndarray):
-        if not _heap_ready:
-            _keep_temporaries_on_the_heap()
-        if step.size > 2 * CHUNK:
-            return _evaluate_numpy_chunks(formula, fx, step, compute, result)
-    value = formula(fx, _compute_step(xp, step, compute))
-    if dtype in _HALF and _double_rounding(xp) and compute == getattr(xp, "float64", None):
-        return _to_half(xp, value, result, xp.float32)  # JAX; torch: _evaluate_torch
-    return xp.astype(value, result, copy=False)
+    return None
 
 
 def _launch(launcher: str, formula: Formula, step: Any, compute: Any, result: Any) -> Any:

@@ -82,7 +82,12 @@ def _scalar(schedule: LearningRateSchedule, step: float) -> float:
     (an int step and no ``dtype``): the same value, made once per group per step."""
     if type(step) is int and schedule.dtype is None:
         try:
-            return float(scalar_formula(schedule)(step + 0.0))
+            formula = schedule._scalar  # kept on the schedule: no lookup by its (hashed) fields
+        except AttributeError:  # the first call
+            formula = scalar_formula(schedule)
+            object.__setattr__(schedule, "_scalar", formula)
+        try:
+            return float(formula(step + 0.0))
         except (ArithmeticError, ValueError, KeyError):
             pass  # overflow or a domain error: the general path decides
     return float(schedule(step))
@@ -151,6 +156,18 @@ def _rates(groups: int) -> Any:
     return check
 
 
+def _checked_driven(driven: object, groups: int) -> dict[str, list[Any]]:
+    """The state_dict's hyperparameter schedules: for each driven name, one config per group."""
+    if not isinstance(driven, dict) or not set(driven) <= set(_DRIVEN):
+        raise _refuse(_HYPERPARAMETERS, f"a dict with keys among {list(_DRIVEN)}", driven)
+    for key, value in driven.items():
+        if not isinstance(value, (list, tuple)) or len(value) != groups:
+            raise _refuse(
+                f"{_HYPERPARAMETERS}'][{key!r}", f"a list of {groups} schedule configs", value
+            )
+    return {key: list(value) for key, value in driven.items()}
+
+
 def _checked_state(state_dict: object, groups: int) -> dict[str, Any]:
     """The entries of a :meth:`LRScheduler.state_dict` to set, each checked as a config is: a
     key this class does not write, or a value of the wrong kind, is a
@@ -181,16 +198,8 @@ def _checked_state(state_dict: object, groups: int) -> dict[str, Any]:
         "verbose": _flag,  # written by older torch versions; not used, not set
     }
     state: dict[str, Any] = {_SCHEDULES: list(configs)}
-    driven = state_dict.get(_HYPERPARAMETERS, {})
-    if not isinstance(driven, dict) or not set(driven) <= set(_DRIVEN):
-        raise _refuse(_HYPERPARAMETERS, f"a dict with keys among {list(_DRIVEN)}", driven)
-    for key, value in driven.items():
-        if not isinstance(value, (list, tuple)) or len(value) != groups:
-            raise _refuse(
-                f"{_HYPERPARAMETERS}'][{key!r}", f"a list of {groups} schedule configs", value
-            )
     if _HYPERPARAMETERS in state_dict:
-        state[_HYPERPARAMETERS] = {key: list(value) for key, value in driven.items()}
+        state[_HYPERPARAMETERS] = _checked_driven(state_dict[_HYPERPARAMETERS], groups)
     for key, value in state_dict.items():
         if key in (_SCHEDULES, _HYPERPARAMETERS):
             continue
