@@ -788,9 +788,10 @@ Table = tuple[tuple[float, ...], tuple[float, ...]]
 ``boundaries[i-1] < step <= boundaries[i]``; boundaries non-decreasing, one more value."""
 
 
-SEARCH_FROM = 9
+SEARCH_FROM = 65
 """Tables with at least this many boundaries are searched (:func:`piecewise_constant`); smaller
-ones are a ``where`` chain."""
+ones are a ``where`` chain: under ``jax.jit`` on a CPU, XLA's searchsorted costs as much as a
+chain of several hundred fused ``where`` (docs/performance.md, the sweep's PiecewiseConstant)."""
 
 
 def piecewise_constant(xp: Any, step: Any, table: Table) -> Any:
