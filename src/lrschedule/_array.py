@@ -727,6 +727,9 @@ def _evaluate_numpy_chunks(formula: Formula, xp: Any, step: Any, compute: Any, r
     elementwise: a schedule is a function of each step alone)."""
     flat = step.reshape(-1)
     out = np.empty(flat.shape, dtype=result)
+    # touched in one pass first: page faults taken chunk by chunk, between the chunks'
+    # temporaries, made large outputs several times slower (docs/performance.md, 1e8 steps)
+    out.fill(0)
     for start in range(0, flat.size, CHUNK):
         part = flat[start : start + CHUNK]
         out[start : start + CHUNK] = formula(xp, _numpy_step(part, compute))
