@@ -174,8 +174,8 @@ class CosineDecayRestarts(LearningRateSchedule):
         t0, t_mul = self.first_decay_steps, self.t_mul
         start_scale = t0 / (t_mul - 1.0) if t_mul != 1.0 else math.inf
         periods = (
-            (t_mul - 1.0) / t0,  # log1p(step * this) / log(t_mul) is the period
-            math.log(t_mul),
+            (t_mul - 1.0) / t0,  # log1p(step * this) * (1 / log(t_mul)) is the period
+            1.0 / math.log(t_mul) if t_mul != 1.0 else math.inf,
             start_scale,  # S_i = (t_mul^i - 1) * this
             t0.is_integer() and t_mul.is_integer(),  # every S_i is a whole number
             _last_period(t0, t_mul, start_scale),
@@ -192,7 +192,7 @@ class CosineDecayRestarts(LearningRateSchedule):
     def _period(self, xp: Any, step: Any) -> tuple[Any, Any, Any]:
         """The period ``i`` of ``step``, the step's offset in it and its length, exact."""
         t0, t_mul = self.first_decay_steps, self.t_mul
-        log1p_scale, log_t_mul, start_scale, whole, last = self._periods
+        log1p_scale, per_log_t_mul, start_scale, whole, last = self._periods
         if t_mul == 1.0:
             i = xp.floor(step / t0)
             # step / t0 may round either way at a period's start (XLA also turns the division
@@ -205,10 +205,11 @@ class CosineDecayRestarts(LearningRateSchedule):
         # maximum it may overshoot into one that is not), then one correction each way for its
         # rounding, in step units (exact when T_0 and m are whole: S_i is rounded, S_i + L_i =
         # S_(i+1), S_i - L_i / m = S_(i-1)).
-        i = xp.clip(xp.floor(xp.log(step * log1p_scale + 1.0) / log_t_mul), max=last)
+        i = xp.clip(xp.floor(xp.log(step * log1p_scale + 1.0) * per_log_t_mul), max=last)
         power = xp.pow(t_mul, i)
         length = t0 * power
-        start = (power - 1.0) * start_scale
+        # S_i; at the default t_mul = 2 it is L_i - T_0 (one pass fewer)
+        start = length - t0 if t_mul == 2.0 else (power - 1.0) * start_scale
         if whole:
             start = xp.round(start)  # pow may be an ulp off; the exact S_i is a whole number
         offset = step - start
@@ -218,7 +219,8 @@ class CosineDecayRestarts(LearningRateSchedule):
         # neither applies (nothing overflows near the float maximum)
         late = xp.indicator(offset >= length, offset)
         early = xp.indicator(offset < 0.0, offset)
-        moved = late * length - early * (length / t_mul)
+        shorter = length * 0.5 if t_mul == 2.0 else length / t_mul  # exact either way
+        moved = late * length - early * shorter
         offset = offset - moved
         length = length + (moved if t_mul == 2.0 else moved * (t_mul - 1.0))
         if self.m_mul != 1.0:
