@@ -387,6 +387,10 @@ ERRORS = {
     "infinite value": (["Constant", "value=Infinity"], ["finite"]),
     "bad JSON text": (['{"class_name": "Constant", '], ["not valid JSON"]),
     "hostile JSON text": (['{"class_name": "os.system", "config": {}}'], ["unknown schedule"]),
+    "duplicate key in a value": (
+        ["Product", 'factors=[{"class_name": "os.system", "class_name": "Constant"}]'],
+        ["'class_name' more than once"],
+    ),
     "missing file": (["missing.json"], ["missing.json", "no such file"]),
     "directory": (["."], ["cannot read"]),
     "bad JSON file": (["bad.json"], ["bad.json", "not valid JSON"]),

@@ -89,6 +89,46 @@ def test_large_table_on_torch_is_a_search() -> None:
     assert float(nan[1]) == 1.0
 
 
+_TABLES = {
+    "interpolate-linear": lambda: lrschedule.PiecewiseInterpolate(
+        BOUNDARIES[:2_000], VALUES[:2_000]
+    ),
+    "interpolate-cosine": lambda: lrschedule.PiecewiseInterpolate(
+        BOUNDARIES[:2_000], VALUES[:2_000], interpolation="cosine"
+    ),
+    "multistep": lambda: lrschedule.MultiStepDecay(1.0, BOUNDARIES[1:2_000], gamma=0.999),
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 14, item 1: PiecewiseInterpolate and MultiStepDecay are still evaluated piece "
+    "by piece on arrays (a where per boundary; 110k boundaries took minutes to trace under JAX)",
+)
+@pytest.mark.parametrize("name", list(_TABLES))
+def test_other_large_tables_on_torch_are_a_search(name: str) -> None:
+    """The tables besides PiecewiseConstantDecay: as many operations at 2,000 boundaries as
+    PiecewiseConstantDecay at 50,000 (today: 6,000 to 36,000)."""
+    torch = pytest.importorskip("torch")
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    schedule = _TABLES[name]()
+    calls: list[str] = []
+
+    class Count(TorchDispatchMode):  # type: ignore[misc]
+        def __torch_dispatch__(  # type: ignore[no-untyped-def]
+            self, func, types, args=(), kwargs=None
+        ):
+            calls.append(str(func))
+            return func(*args, **(kwargs or {}))
+
+    step = torch.tensor(STEPS, dtype=torch.float64)
+    with Count():
+        value = schedule(step)
+    np.testing.assert_allclose(value.numpy(), [float(schedule(t)) for t in STEPS], rtol=1e-6)
+    assert len(calls) < 60, len(calls)
+
+
 def test_large_table_on_array_api_strict() -> None:
     xp = pytest.importorskip("array_api_strict")
     schedule = PiecewiseConstantDecay(BOUNDARIES, VALUES)
@@ -373,6 +413,39 @@ def test_large_torch_steps_are_searched_in_chunks() -> None:
         assert got.dtype == torch.float32
         assert got.shape == step.shape
         assert np.array_equal(got.numpy(), schedule(step.numpy()))
+
+
+@pytest.mark.parametrize("boundaries", [2, len(BOUNDARIES)], ids=["where-chain", "search"])
+@pytest.mark.parametrize("step_dtype", ["int64", "int32", "float32"])
+def test_large_torch_steps_allocate_the_output_once(boundaries: int, step_dtype: str) -> None:
+    """The memory of a table on ``torch.arange(10**8)``: the output is the only tensor the size
+    of the steps (an int64 index of every step was 3x the output's memory); every temporary is
+    one chunk's. Counted from the operations torch runs, not from the process's memory."""
+    torch = pytest.importorskip("torch")
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_flatten
+
+    schedule = PiecewiseConstantDecay(BOUNDARIES[:boundaries], VALUES[: boundaries + 1])
+    n = 3 * array_layer.TORCH_CHUNK + 5
+    step = torch.arange(n, dtype=getattr(torch, step_dtype))
+    allocated: list[tuple[str, int]] = []
+
+    class Sizes(TorchDispatchMode):  # type: ignore[misc]
+        def __torch_dispatch__(  # type: ignore[no-untyped-def]
+            self, func, types, args=(), kwargs=None
+        ):
+            result = func(*args, **(kwargs or {}))
+            if not func.is_view:  # a view allocates nothing
+                for made in tree_flatten(result)[0]:
+                    if isinstance(made, torch.Tensor):
+                        allocated.append((str(func), made.numel()))
+            return result
+
+    with Sizes():
+        value = schedule(step)
+    whole = [name for name, size in allocated if size > array_layer.TORCH_CHUNK]
+    assert len(whole) == 1, whole
+    assert value.shape == step.shape
 
 
 # -- item 3: default steps are right, at any end --------------------------------------------------

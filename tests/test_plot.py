@@ -74,6 +74,21 @@ def test_plot_default_steps_and_log(ax: Any) -> None:
 
 
 @needs_matplotlib
+@pytest.mark.parametrize("decay_steps", [1e19, 1e120])
+def test_plot_default_steps_past_int64(ax: Any, decay_steps: float) -> None:
+    """``lrschedule.plot(CosineDecay(0.1, 1e120))`` raised ``UFuncTypeError`` (issue 14, item 3):
+    the default steps end at ``decay_steps``, not at a wrapped-around int64."""
+    lrschedule.plot(lrschedule.CosineDecay(0.1, decay_steps), ax=ax)
+    (line,) = ax.get_lines()
+    x, y = np.asarray(line.get_xdata(), dtype=np.float64), np.asarray(line.get_ydata())
+    assert x[0] == 0.0
+    assert x[-1] == decay_steps
+    assert bool(np.all(np.diff(x) > 0))
+    assert y[0] == 0.1
+    assert y[-1] == 0.0
+
+
+@needs_matplotlib
 def test_plot_labels(ax: Any) -> None:
     a, b, c = (lrschedule.Constant(v) for v in (0.1, 0.2, 0.3))
     lrschedule.plot([a, b, lrschedule.Linear(0.1, 0.0, 10)], ax=ax)

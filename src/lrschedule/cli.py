@@ -126,13 +126,16 @@ def split_specs(tokens: Sequence[str]) -> list[Spec]:
 
 
 def parse_value(text: str) -> Any:
-    """A KEY=VALUE argument's value: JSON when it parses as JSON, else the text itself.
+    """A KEY=VALUE argument's value: JSON when it parses as JSON, else the text itself. A JSON
+    object with a key given twice is refused, as :func:`lrschedule.from_json` refuses it.
 
     >>> [parse_value(v) for v in ("0.1", "1000", "true", "null", "[1, 2]", "cos", "NaN")]
     [0.1, 1000, True, None, [1, 2], 'cos', nan]
     """
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=registry._no_duplicate_keys)
+    except lrschedule.ConfigError:
+        raise
     except (ValueError, RecursionError):  # not JSON (or too deep): a plain string
         return text
 
