@@ -16,7 +16,15 @@ from typing import Any
 
 import common  # benchmarks/ is on sys.path: the script's own directory
 
-SECTIONS = ("percall", "sweep", "compiled", "float_float", "importtime", "accuracy", "gpu")  # page order
+SECTIONS = (
+    "percall",
+    "sweep",
+    "compiled",
+    "float_float",
+    "importtime",
+    "accuracy",
+    "gpu",
+)  # page order
 DEFAULT = tuple(s for s in SECTIONS if s != "gpu")  # gpu runs on a GPU machine only
 RENDERED = {"accuracy"}  # results far larger than the page: the summary keeps markdown and goals
 

@@ -257,8 +257,9 @@ class Select:
         :func:`piecewise_constant`.
         """
         xp: Any = self
-        if closed == "right" and not any(callable(piece) for piece in pieces):
-            return piecewise_constant(xp, step, (tuple(boundaries), tuple(pieces)))  # type: ignore[arg-type]
+        if not any(callable(piece) for piece in pieces):
+            table = (tuple(boundaries), tuple(pieces))
+            return piecewise_constant(xp, step, table, closed)  # type: ignore[arg-type]
         first = pieces[0]
         value = first(xp, step) if callable(first) else xp.where(step == step, first, step)
         for boundary, piece in zip(boundaries, pieces[1:], strict=True):
@@ -797,8 +798,9 @@ ones are a ``where`` chain: under ``jax.jit`` on a CPU, XLA's searchsorted costs
 chain of several hundred fused ``where`` (docs/performance.md, the sweep's PiecewiseConstant)."""
 
 
-def piecewise_constant(xp: Any, step: Any, table: Table) -> Any:
-    """The step function ``table`` at an array ``step``, as a formula (NaN for a NaN step).
+def piecewise_constant(xp: Any, step: Any, table: Table, closed: str = "right") -> Any:
+    """The step function ``table`` at an array ``step``, as a formula (NaN for a NaN step);
+    ``closed="left"``: ``values[i]`` where ``boundaries[i-1] <= step < boundaries[i]``.
 
     Up to ``SEARCH_FROM - 1`` boundaries: one ``where`` per boundary, with no table on the
     device, so no host-to-device copy (CUDA graphs capture it), and XLA fuses it into one
@@ -819,13 +821,18 @@ def piecewise_constant(xp: Any, step: Any, table: Table) -> Any:
     if len(boundaries) < SEARCH_FROM or not array_api_compat.is_array_api_obj(step):
         result = xp.where(step == step, values[0], step)  # a NaN step stays NaN
         for boundary, value in zip(boundaries, values[1:], strict=True):
-            result = xp.where(step > boundary, value, result)
+            later = step > boundary if closed == "right" else step >= boundary
+            result = xp.where(later, value, result)
+        if closed == "left":  # XLA folds max(t, 0) >= 0 to true, NaN or not: NaN again here
+            result = xp.where(step == step, result, step)
         return result
     device = array_api_compat.device(step)
     search = xp.asarray(boundaries, dtype=step.dtype, device=device)
     lookup = xp.asarray(values, dtype=step.dtype, device=device)
-    # side="left": the number of boundaries below the step, the index of its value
-    index = xp.searchsorted(search, xp.reshape(step, (-1,)))
+    # the number of boundaries below the step (side="left"; "right": at most the step): the
+    # index of its value
+    side = "left" if closed == "right" else "right"
+    index = xp.searchsorted(search, xp.reshape(step, (-1,)), side=side)
     found = xp.reshape(xp.take(lookup, index), step.shape)
     return xp.where(step == step, found, step)  # a NaN step stays NaN
 

@@ -8,7 +8,7 @@ from typing import Any
 from lrschedule import _validate as check
 from lrschedule.registry import _register_builtin
 from lrschedule.schedule import LearningRateSchedule, checked, derived
-from lrschedule.schedules._numerics import half_cosine, ramp
+from lrschedule.schedules._numerics import half_cosine
 
 __all__ = ["PiecewiseInterpolate"]
 
@@ -59,31 +59,44 @@ class PiecewiseInterpolate(LearningRateSchedule):
                 f"Received: boundaries={list(self._given('boundaries'))!r}, values={list(self._given('values'))!r}"
             )
         check.increasing("boundaries", self._given("boundaries"), strict=False)
-        v = self.values
-        pieces = (v[0], *(self._piece(i) for i in range(len(v) - 1)), v[-1])
-        self._store(_pieces=pieces)
+        self._store(_intervals=_intervals(self.boundaries, self.values))
 
-    _pieces: tuple[Any, ...] = derived()
-    """The function between each two boundaries (a constant before the first and after the
-    last), of the steps since the first of them."""
+    _intervals: tuple[tuple[float, ...], ...] = derived()
+    """Columns of constants, one entry per interval (before the first boundary, between each two,
+    after the last): its start, its length, the values at its two ends and their difference. A
+    step selects its interval's entries, by a search on long tables: one formula for every
+    interval, never one per interval."""
 
     @property
     def end_step(self) -> float | None:
         return self.boundaries[-1] if self.boundaries[-1] > 0 else None
 
-    def _piece(self, i: int) -> Any:
-        """From boundary ``i`` to ``i + 1``, as a function of the steps since boundary ``i``
-        (a repeated boundary, a jump, has no interval: its later value)."""
-        b, v = self.boundaries, self.values
-        length, start, end = b[i + 1] - b[i], v[i], v[i + 1]
-        if length == 0:
-            return end
-        if self.interpolation == "linear":
-            return lambda xp, t: ramp(xp, start, end, xp.clip(t, max=length), length)
-        return lambda xp, t: (
-            start * half_cosine(xp, length - xp.clip(t, max=length), length)
-            + end * half_cosine(xp, xp.clip(t, max=length), length)
-        )
-
     def _evaluate(self, xp: Any, step: Any) -> Any:
-        return xp.select(step, self.boundaries, self._pieces, shift=True)
+        start, length, first, last, rise = (
+            xp.select(step, self.boundaries, column) for column in self._intervals
+        )
+        done = xp.minimum(xp.clip(step - start, min=0.0), length)
+        if self.interpolation == "linear":
+            # measured from the nearer end, so that both ends are exact (as ``ramp``)
+            from_first = first + rise * (done / length)
+            from_last = last - rise * ((length - done) / length)
+            return xp.where(done + done < length, from_first, from_last)
+        return first * half_cosine(xp, length - done, length) + last * half_cosine(xp, done, length)
+
+
+def _intervals(
+    boundaries: tuple[float, ...], values: tuple[float, ...]
+) -> tuple[tuple[float, ...], ...]:
+    """:attr:`PiecewiseInterpolate._intervals`. Before the first boundary and after the last the
+    value is constant: an interval of length 1 whose two ends have that value; so is a jump (a
+    repeated boundary), whose interval no step is in."""
+    b, v = boundaries, values
+    rows = [(b[0], 1.0, v[0], v[0], 0.0)]
+    for i in range(len(b) - 1):
+        length = b[i + 1] - b[i]
+        if length == 0.0:
+            rows.append((b[i], 1.0, v[i + 1], v[i + 1], 0.0))
+        else:
+            rows.append((b[i], length, v[i], v[i + 1], v[i + 1] - v[i]))
+    rows.append((b[-1], 1.0, v[-1], v[-1], 0.0))
+    return tuple(tuple(float(x) for x in column) for column in zip(*rows, strict=True))

@@ -114,15 +114,20 @@ class MultiStepDecay(LearningRateSchedule):
     dtype: str | None = field(default=None, kw_only=True)
 
     def _prepare(self) -> None:
-        # the milestones in increasing order, each with its factor gamma ** count (inf where that
-        # overflows), in torch's order of multiplication
-        factors = tuple(
-            (milestone, _power(self.gamma, count))
-            for milestone, count in collections.Counter(self.milestones).items()
-        )
-        self._store(_factors=factors)
+        # the milestones in increasing order, and the rate from each on: multiplied by gamma **
+        # count at each (inf where that overflows), in torch's order of multiplication
+        rate, levels = self.initial_learning_rate, [self.initial_learning_rate]
+        counts = collections.Counter(self.milestones)
+        if rate != 0.0 and self.gamma != 1.0:  # else constant (not 0 * an overflowing power)
+            for count in counts.values():
+                levels.append(levels[-1] * _power(self.gamma, count))
+        else:
+            levels.extend(rate for _ in counts)
+        self._store(_factors=(tuple(counts), tuple(levels)))
 
-    _factors: tuple[tuple[float, float], ...] = derived()
+    _factors: tuple[tuple[float, ...], tuple[float, ...]] = derived()
+    """The distinct milestones, and the rate before the first and from each on: a table of
+    constants, searched on long tables."""
 
     @property
     def may_overflow(self) -> bool:
@@ -133,13 +138,8 @@ class MultiStepDecay(LearningRateSchedule):
         return past(self.milestones[-1]) if self.milestones else None
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
-        rate = self.initial_learning_rate
-        result = keep_nan(xp, step, rate)
-        if rate == 0.0 or self.gamma == 1.0:
-            return result  # constant (0 * an overflowing gamma ** count would be NaN)
-        for milestone, factor in self._factors:
-            result = xp.where(step >= milestone, result * factor, result)
-        return result
+        milestones, levels = self._factors
+        return xp.select(step, milestones, levels)
 
 
 def _power(base: float, exponent: int) -> float:
