@@ -64,11 +64,10 @@ def test_large_table_traces_to_a_fixed_number_of_jax_operations() -> None:
     assert math.isnan(float(jax.jit(schedule)(jnp.asarray(math.nan))))
 
 
-def test_large_table_on_torch_is_a_search() -> None:
-    torch = pytest.importorskip("torch")
+def _torch_ops(call: Any) -> tuple[list[str], Any]:
+    """The torch operations that ``call()`` runs, and its result."""
     from torch.utils._python_dispatch import TorchDispatchMode
 
-    schedule = PiecewiseConstantDecay(BOUNDARIES, VALUES)
     calls: list[str] = []
 
     class Count(TorchDispatchMode):  # type: ignore[misc]
@@ -78,10 +77,17 @@ def test_large_table_on_torch_is_a_search() -> None:
             calls.append(str(func))
             return func(*args, **(kwargs or {}))
 
+    with Count():
+        result = call()
+    return calls, result
+
+
+def test_large_table_on_torch_is_a_search() -> None:
+    torch = pytest.importorskip("torch")
+    schedule = PiecewiseConstantDecay(BOUNDARIES, VALUES)
     # a step that needs a gradient takes the formula (the search on the CPU takes no gradient)
     step = torch.tensor(STEPS, requires_grad=True)
-    with Count():
-        value = schedule(step)
+    calls, value = _torch_ops(lambda: schedule(step))
     assert len(calls) < 40, calls  # a where chain: 50,000 where and 50,000 comparisons
     assert np.array_equal(value.detach().numpy(), _expected(STEPS))
     nan = schedule(torch.tensor([math.nan, 1.0]))
@@ -104,25 +110,12 @@ def test_other_large_tables_on_torch_are_a_search(name: str) -> None:
     at 200 (a search; one formula per interval was 6,000 to 36,000 operations at 2,000), and the
     same values as the Python-float path."""
     torch = pytest.importorskip("torch")
-    from torch.utils._python_dispatch import TorchDispatchMode
-
-    calls: list[str] = []
-
-    class Count(TorchDispatchMode):  # type: ignore[misc]
-        def __torch_dispatch__(  # type: ignore[no-untyped-def]
-            self, func, types, args=(), kwargs=None
-        ):
-            calls.append(str(func))
-            return func(*args, **(kwargs or {}))
-
     counts = []
     for n in (200, 2_000):
         schedule = _TABLES[name](n)
-        calls.clear()
         step = torch.tensor(STEPS, dtype=torch.float64)
         schedule(step)  # the first call of a process may set up the heap (two torch.empty)
-        with Count():
-            value = schedule(step)
+        calls, value = _torch_ops(lambda: schedule(step))  # noqa: B023 - called here
         expected = [float(schedule(t)) for t in STEPS]
         np.testing.assert_allclose(value.numpy(), expected, rtol=1e-6)  # float32
         counts.append(len(calls))
