@@ -53,12 +53,15 @@ def half_cosine(xp: Any, remaining: Any, length: Any) -> Any:
     return s * s
 
 
-def ramp(xp: Any, start: float, end: float, done: Any, length: float) -> Any:
+def ramp(xp: Any, start: Any, end: Any, done: Any, length: Any, rise: Any | None = None) -> Any:
     """From ``start`` to ``end`` over ``length`` steps, ``done`` of them done (``0 <= done <=
     length``): measured from the nearer end, so that both ends are exact, even where XLA turns the
-    division into a multiplication by ``1 / length``."""
-    from_start = start + (end - start) * (done / length)
-    from_end = end + (start - end) * ((length - done) / length)
+    division into a multiplication by ``1 / length``. ``rise``: ``end - start``, given where
+    ``start`` and ``end`` are arrays of constants, so that it is rounded once from the numbers."""
+    if rise is None:
+        rise = end - start
+    from_start = start + rise * (done / length)
+    from_end = end - rise * ((length - done) / length)
     return xp.where(done + done < length, from_start, from_end)
 
 

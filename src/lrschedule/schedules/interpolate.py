@@ -8,7 +8,7 @@ from typing import Any
 from lrschedule import _validate as check
 from lrschedule.registry import _register_builtin
 from lrschedule.schedule import LearningRateSchedule, checked, derived
-from lrschedule.schedules._numerics import half_cosine
+from lrschedule.schedules._numerics import half_cosine, ramp
 
 __all__ = ["PiecewiseInterpolate"]
 
@@ -77,10 +77,7 @@ class PiecewiseInterpolate(LearningRateSchedule):
         )
         done = xp.minimum(xp.clip(step - start, min=0.0), length)
         if self.interpolation == "linear":
-            # measured from the nearer end, so that both ends are exact (as ``ramp``)
-            from_first = first + rise * (done / length)
-            from_last = last - rise * ((length - done) / length)
-            return xp.where(done + done < length, from_first, from_last)
+            return ramp(xp, first, last, done, length, rise)
         return first * half_cosine(xp, length - done, length) + last * half_cosine(xp, done, length)
 
 

@@ -114,18 +114,18 @@ class MultiStepDecay(LearningRateSchedule):
     dtype: str | None = field(default=None, kw_only=True)
 
     def _prepare(self) -> None:
+        rate, counts = self.initial_learning_rate, collections.Counter(self.milestones)
+        if rate == 0.0 or self.gamma == 1.0:  # constant (not 0 * an overflowing power)
+            self._store(_levels=((), (rate,)))
+            return
         # the milestones in increasing order, and the rate from each on: multiplied by gamma **
         # count at each (inf where that overflows), in torch's order of multiplication
-        rate, levels = self.initial_learning_rate, [self.initial_learning_rate]
-        counts = collections.Counter(self.milestones)
-        if rate != 0.0 and self.gamma != 1.0:  # else constant (not 0 * an overflowing power)
-            for count in counts.values():
-                levels.append(levels[-1] * _power(self.gamma, count))
-        else:
-            levels.extend(rate for _ in counts)
-        self._store(_factors=(tuple(counts), tuple(levels)))
+        levels = [rate]
+        for count in counts.values():
+            levels.append(levels[-1] * _power(self.gamma, count))
+        self._store(_levels=(tuple(counts), tuple(levels)))
 
-    _factors: tuple[tuple[float, ...], tuple[float, ...]] = derived()
+    _levels: tuple[tuple[float, ...], tuple[float, ...]] = derived()
     """The distinct milestones, and the rate before the first and from each on: a table of
     constants, searched on long tables."""
 
@@ -138,7 +138,7 @@ class MultiStepDecay(LearningRateSchedule):
         return past(self.milestones[-1]) if self.milestones else None
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
-        milestones, levels = self._factors
+        milestones, levels = self._levels
         return xp.select(step, milestones, levels)
 
 
