@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -128,53 +128,182 @@ def _bits(c: float, keep: int) -> float:
     return math.ldexp(round(math.ldexp(m, keep)), e - keep)
 
 
-def _three(c: float) -> tuple[float, float, float]:
-    """``c`` as three float32 parts, the first two of 16 bits (exact times any |n| < 2**8)."""
-    a = _bits(c, 16)
-    b = _bits(c - a, 16)
-    return a, b, _f32(c - a - b)
-
-
 _SPLITTER = 4097.0  # 2**12 + 1: Veltkamp's split of a 24-bit significand into two of 12 bits
-_LN2 = _three(math.log(2.0))
-_INV_LN2 = _f32(1.0 / math.log(2.0))
-# pi / 2 as three float32 numbers (from 60 digits of pi; float64's pi / 2 is 6e-17 off, which
-# n = 2**24 quarter turns would make 1e-9)
-_HALF_PI = (
-    float.fromhex("0x1.921fb6p+0"),
-    float.fromhex("-0x1.777a5cp-25"),
-    float.fromhex("-0x1.ee59dap-50"),
-)
-_TWO_OVER_PI = _f32(2.0 / math.pi)
 _ONE_BIT = 2.0**23 + 1.0  # Veltkamp's splitter that leaves one significant bit: a power of two
+_SAFE = 2.0**100
+"""Pairs whose values stay within this magnitude need no guard: no split or product overflows."""
+_SMALLEST = 2.0**-100
+"""Products at least this large have no subnormal partial product (XLA flushes those to 0)."""
 
-# Taylor coefficients: the leading ones as pairs, the tails (below 2**-14 of the result) as float32
-_EXP_PAIRS = [_split_constant(1.0 / math.factorial(k)) for k in (4, 3)]
-_EXP_TAIL = [_f32(1.0 / math.factorial(k)) for k in (11, 10, 9, 8, 7, 6, 5)]
-_SIN_PAIRS = [_split_constant((-1.0) ** (k // 2) / math.factorial(k)) for k in (5, 3)]
-_SIN_TAIL = [_f32((-1.0) ** (k // 2) / math.factorial(k)) for k in (17, 15, 13, 11, 9, 7)]
-_COS_PAIRS = [_split_constant((-1.0) ** (k // 2) / math.factorial(k)) for k in (6, 4)]
-_COS_TAIL = [_f32((-1.0) ** (k // 2) / math.factorial(k)) for k in (18, 16, 14, 12, 10, 8)]
+
+def _parts(c: float, bits: int, count: int) -> tuple[float, ...]:
+    """``c`` as ``count`` float32 numbers, all but the last of ``bits`` significant bits (so that
+    each is multiplied exactly by a whole number of ``24 - bits`` bits)."""
+    parts = []
+    for _ in range(count - 1):
+        part = _bits(c, bits)
+        parts.append(part)
+        c -= part
+    return (*parts, _f32(c))
+
+
+def _table(values: list[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Float64 ``values`` as float32 pairs (hi, lo) and the 12 leading bits of each hi (the
+    upper half of Veltkamp's split, for exact products)."""
+    pairs = [_split_constant(v) for v in values]
+    hi = np.asarray([p[0] for p in pairs], dtype=np.float32)
+    lo = np.asarray([p[1] for p in pairs], dtype=np.float32)
+    top = np.asarray([_bits(float(h), 12) if h else 0.0 for h in hi], dtype=np.float32)
+    return hi, lo, top
+
+
+# exp: x = (32 k + j) log(2) / 32 + r, |r| <= log(2) / 64; the n = 32 k + j of |x| <= 150 have
+# 13 bits, so the first two parts of log(2) / 32 (11 bits each) multiply n exactly
+_EXP_TABLE = _table([2.0 ** (j / 32) for j in range(32)])
+_LN2_32 = _parts(math.log(2.0) / 32, 11, 3)
+_INV_LN2_32 = _f32(32 / math.log(2.0))
+# sin: x = n pi / 256 + r, |r| <= pi / 512, sin(x) = sin(n pi / 256) cos r + cos(n pi / 256) sin r;
+# pi / 256 in two float64 parts (float64's pi is 1.2e-16 off, which n = 2**13 would show)
+_PI_256 = math.pi / 256, 1.2246467991473532e-16 / 256
+_SIN_TABLE = _table([math.sin(j * math.pi / 256) for j in range(512)])
+_COS_TABLE = _table([math.cos(j * math.pi / 256) for j in range(512)])
+_SIN_BITS = 13
+"""Up to |n| < 2**13 (|x| < 100) the reduction needs no exact products."""
+
+
+# -- static ranges --------------------------------------------------------------------------------
+
+
+class Range(NamedTuple):
+    """What is known of a pair's values when the formula is traced, from its operands: decides
+    which guards an operation needs (none, for the usual bounded finite values)."""
+
+    low: float
+    """No value that is not NaN is below."""
+    high: float
+    """No value is above."""
+    nan: bool = True
+    """Some value may be NaN."""
+    tiny: float = 0.0
+    """No value other than 0 is smaller in magnitude."""
+    whole: bool = False
+    """Every finite value is a whole number."""
+
+    @property
+    def safe(self) -> bool:
+        """Finite, not NaN, at most :data:`_SAFE` in magnitude: arithmetic needs no guard."""
+        return not self.nan and self.low >= -_SAFE and self.high <= _SAFE
+
+    @property
+    def magnitude(self) -> float:
+        return max(-self.low, self.high)
+
+    @property
+    def least(self) -> float:
+        """The smallest magnitude of a value."""
+        return 0.0 if self.low <= 0.0 <= self.high else min(abs(self.low), abs(self.high))
+
+
+UNKNOWN = Range(-math.inf, math.inf)
+
+
+def _constant_range(c: float) -> Range:
+    if c != c:
+        return UNKNOWN
+    return Range(c, c, False, abs(c), math.isfinite(c) and c.is_integer())
+
+
+def _interval(low: float, high: float, nan: bool, tiny: float, whole: bool) -> Range:
+    """A range from bounds that may have come out NaN (inf - inf, 0 * inf): then unknown."""
+    if low != low or high != high:
+        return Range(-math.inf, math.inf, True, 0.0, whole)
+    return Range(low, high, nan, tiny, whole)
+
+
+def _add_range(a: Range, b: Range) -> Range:
+    same_sign = (a.low >= 0.0 and b.low >= 0.0) or (a.high <= 0.0 and b.high <= 0.0)
+    whole = a.whole and b.whole
+    tiny = 1.0 if whole else min(a.tiny, b.tiny) if same_sign else 0.0
+    infinite = math.inf in (a.high, b.high) and -math.inf in (a.low, b.low)
+    return _interval(a.low + b.low, a.high + b.high, a.nan or b.nan or infinite, tiny, whole)
+
+
+def _negative_range(a: Range) -> Range:
+    return Range(-a.high, -a.low, a.nan, a.tiny, a.whole)
+
+
+def _multiply_range(a: Range, b: Range) -> Range:
+    ends = [x * y for x in (a.low, a.high) for y in (b.low, b.high)]
+    zero_inf = (a.least == 0.0 and b.magnitude == math.inf) or (
+        b.least == 0.0 and a.magnitude == math.inf
+    )
+    nan = a.nan or b.nan or zero_inf or any(e != e for e in ends)
+    ends = [e for e in ends if e == e]
+    if not ends:
+        return UNKNOWN
+    return _interval(min(ends), max(ends), nan, a.tiny * b.tiny, a.whole and b.whole)
+
+
+def _divide_range(a: Range, b: Range) -> Range:
+    if b.least == 0.0 or b.nan:
+        return UNKNOWN
+    inverse = Range(1.0 / b.high, 1.0 / b.low, False, 1.0 / b.magnitude)
+    r = _multiply_range(a, inverse)
+    return r._replace(whole=False, nan=r.nan or (a.magnitude == b.magnitude == math.inf))
+
+
+def _hull(a: Range, b: Range) -> Range:
+    return Range(
+        min(a.low, b.low),
+        max(a.high, b.high),
+        a.nan or b.nan,
+        min(a.tiny, b.tiny),
+        a.whole and b.whole,
+    )
+
+
+def _monotone(a: Range, f: Callable[[float], float], tiny: float = 0.0) -> Range:
+    """The range of ``f`` (non-decreasing) of ``a``'s values."""
+    return _interval(f(a.low), f(a.high), a.nan, tiny, False)
+
+
+def _whole_range(a: Range, f: Callable[[float], float]) -> Range:
+    """The range of whole numbers ``f(x)`` (floor, round) of ``a``'s values."""
+    ends = [float(f(v)) if math.isfinite(v) else v for v in (a.low, a.high)]
+    return _interval(ends[0], ends[1], a.nan, 1.0, True)
+
+
+def _safe_exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+def _safe_log(x: float) -> float:
+    return -math.inf if x <= 0.0 else math.log(x)
 
 
 # -- the pair type --------------------------------------------------------------------------------
 
 
 class Pair:
-    """A float-float value: float32 arrays ``hi`` and ``lo`` with ``hi = fl(hi + lo)``.
+    """A float-float value: float32 arrays ``hi`` and ``lo`` with ``hi = fl(hi + lo)`` (``lo``
+    ``None`` where it is 0 by construction), and the :class:`Range` of its values.
 
     The operators of an array (arithmetic with pairs, arrays and Python numbers; comparisons,
     which give the namespace's boolean arrays) in pair arithmetic. ``bool(pair)`` raises: a
     formula never reads a value on the host.
     """
 
-    __slots__ = ("ff", "hi", "lo")
+    __slots__ = ("ff", "hi", "lo", "range")
     __array_priority__ = 1000  # NumPy defers its operators to ours
 
-    def __init__(self, hi: Any, lo: Any, ff: FloatFloat) -> None:
+    def __init__(self, hi: Any, lo: Any, ff: FloatFloat, range: Range = UNKNOWN) -> None:
         self.hi = hi
         self.lo = lo
         self.ff = ff
+        self.range = range
 
     @property
     def dtype(self) -> Any:
@@ -192,10 +321,11 @@ class Pair:
         raise TypeError("a float-float pair has no truth value: formulas use xp.where")
 
     def __repr__(self) -> str:
-        return f"Pair(hi={self.hi!r}, lo={self.lo!r})"
+        return f"Pair(hi={self.hi!r}, lo={self.lo!r}, {self.range})"
 
     def __neg__(self) -> Pair:
-        return Pair(-self.hi, -self.lo, self.ff)
+        lo = None if self.lo is None else -self.lo
+        return Pair(-self.hi, lo, self.ff, _negative_range(self.range))
 
     def __pos__(self) -> Pair:
         return self
@@ -252,6 +382,45 @@ class Pair:
 Operand = Pair | float | int | Any
 
 
+def _sum(*terms: Any) -> Any:
+    """The float32 sum of the terms that are not ``None`` (``None`` if all are)."""
+    total = None
+    for term in terms:
+        if term is not None:
+            total = term if total is None else total + term
+    return total
+
+
+def _fast_two_sum(a: Any, b: Any) -> tuple[Any, Any]:
+    """``a + b`` and its rounding error, for ``|a| >= |b|`` (or ``a`` 0)."""
+    s = a + b
+    return s, b - (s - a)
+
+
+def _two_sum(a: Any, b: Any) -> tuple[Any, Any]:
+    """``a + b`` and its rounding error, for any order of magnitudes (Knuth)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _split(a: Any) -> tuple[Any, Any]:
+    """Veltkamp's split into two halves of 12 bits. If a compiler fuses ``4097 * a`` into
+    ``t - a`` (an FMA), ``t - a`` is ``4096 * a`` exactly and the split stays exact."""
+    t = a * _SPLITTER
+    hi = t - (t - a)
+    return hi, a - hi
+
+
+def _product_error(a: Any, a1: Any, a2: Any, b: Any, b1: Any, b2: Any, p: Any) -> Any:
+    """Dekker's error of ``p = fl(a * b)`` from the splits ``a = a1 + a2``, ``b = b1 + b2``:
+    every partial product is exact, so no FMA is needed and a contracted one changes nothing."""
+    e = (a1 * b1 - p) + a1 * b2 + a2 * b1
+    if (isinstance(a2, float) and a2 == 0.0) or (isinstance(b2, float) and b2 == 0.0):
+        return e
+    return e + a2 * b2
+
+
 class FloatFloat(Select):
     """The array API functions that formulas use, on :class:`Pair` values of the namespace ``xp``.
 
@@ -267,11 +436,13 @@ class FloatFloat(Select):
     def __init__(self, xp: Any) -> None:
         self.xp = xp
         self.float32 = xp.float32
+        self._tables: dict[tuple[int, Any], Any] = {}
         # Derivatives flow through the hi parts only: an error term is a difference of nearly
         # equal numbers, whose derivative is 1 - 1, and an infinite derivative (sqrt at 0)
         # would make it inf - inf = NaN. JAX is the library that differentiates these calls.
         self._stop: Callable[[Any], Any] = _identity
-        if str(getattr(xp, "__name__", "")).startswith("jax"):
+        self._jax = str(getattr(xp, "__name__", "")).startswith("jax")
+        if self._jax:
             import jax
 
             self._stop = jax.lax.stop_gradient
@@ -287,16 +458,15 @@ class FloatFloat(Select):
             info = xp.iinfo(step.dtype)
             if info.min < 0:
                 step = xp.clip(step, min=0)  # in the integer dtype: no wrap-around
+            r = Range(0.0, float(info.max), False, 1.0, True)
             if info.max < 2**24:
-                hi = xp.astype(step, self.float32)
-                return Pair(hi, xp.zeros_like(hi), self)
+                return Pair(xp.astype(step, self.float32), None, self, r)
             # a multiple of 2**24 and the rest: each exact in float32 (below 2**48)
             low = step % (2**24)
-            hi = xp.astype(step - low, self.float32)
-            lo = xp.astype(low, self.float32)
-            return Pair(*self._renormalize(hi, lo), self)
+            hi, lo = _two_sum(xp.astype(step - low, self.float32), xp.astype(low, self.float32))
+            return Pair(hi, lo, self, r)
         hi = xp.clip(xp.astype(step, self.float32), min=0.0)
-        return Pair(hi, xp.zeros_like(hi), self)
+        return Pair(hi, None, self, Range(0.0, math.inf))
 
     def to_result(self, value: Any, result: Any) -> Any:
         """``value`` rounded once to the ``result`` dtype."""
@@ -305,75 +475,88 @@ class FloatFloat(Select):
             return xp.astype(value, result)
         if result == self.float32:
             return value.hi  # hi = fl(hi + lo): already the rounded value
-        return _to_half(xp, value.hi, value.lo, result, self.float32)
+        lo = xp.zeros_like(value.hi) if value.lo is None else value.lo
+        return _to_half(xp, value.hi, lo, result, self.float32)
 
     def lift(self, x: Operand) -> Pair:
-        """A pair of any operand: a pair, a Python number, or an array (cast to float32)."""
+        """A pair of any operand: a pair, or an array (cast to float32)."""
         if isinstance(x, Pair):
             return x
-        xp = self.xp
         if isinstance(x, (int, float)):
             raise TypeError("internal: a constant is lifted with its array")  # pragma: no cover
+        xp = self.xp
+        r = UNKNOWN
+        if x.dtype == xp.bool:
+            r = Range(0.0, 1.0, False, 1.0, True)
+        elif xp.isdtype(x.dtype, "integral"):
+            info = xp.iinfo(x.dtype)
+            r = Range(float(info.min), float(info.max), False, 1.0, True)
         hi = x if x.dtype == self.float32 else xp.astype(x, self.float32)
-        return Pair(hi, xp.zeros_like(hi), self)
+        return Pair(hi, None, self, r)
 
-    def _parts(self, x: Operand) -> tuple[Any, Any, bool]:
-        """``(hi, lo, constant)``: a Python number as two Python floats, a pair's arrays."""
+    def _parts(self, x: Operand) -> tuple[Any, Any, Range, bool]:
+        """``(hi, lo, range, constant)``: a Python number as two Python floats (``lo`` ``None``
+        when 0), a pair's arrays."""
         if isinstance(x, (int, float)):
             hi, lo = _split_constant(float(x))
-            return hi, lo, True
+            return hi, (lo or None), _constant_range(float(x)), True
         p = self.lift(x)
-        return p.hi, p.lo, False
+        return p.hi, p.lo, p.range, False
 
-    # -- error-free transformations ---------------------------------------------------------------
-
-    def _renormalize(self, s: Any, e: Any) -> tuple[Any, Any]:
-        """``(s + e, the rounding error of that sum)`` for ``|e|`` below about ``|s|``; where this
-        is not finite (inf, NaN, an overflow inside a split) the plain float32 ``s`` and 0."""
-        xp = self.xp
-        e = self._stop(e)
-        hi = s + e
-        lo = self._stop(e - (hi - s))
-        ok = xp.isfinite(lo)
-        return xp.where(ok, hi, s), xp.where(ok, lo, 0.0)
-
-    def _two_sum(self, a: Any, b: Any) -> tuple[Any, Any]:
-        s = a + b
-        bb = s - a
-        return s, (a - (s - bb)) + (b - bb)
-
-    def _split(self, a: Any) -> tuple[Any, Any]:
-        # Veltkamp: 12 + 12 bits. If a compiler fuses 4097 * a into `t - a` (an FMA), `t - a` is
-        # 4096 * a exactly and `hi` still has 12 bits: the split stays exact.
-        t = a * _SPLITTER
-        hi = t - (t - a)
-        return hi, a - hi
-
-    def _two_prod(self, a: Any, b: Any) -> tuple[Any, Any]:
-        """``a * b`` and its rounding error, for arrays ``a`` and ``b`` (Dekker, no FMA)."""
-        p = a * b
-        ah, al = self._split(a)
-        bh, bl = self._split(b)
-        return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    def _finish(self, plain: Any, s: Any, e: Any, r: Range, guard: bool) -> Pair:
+        """The pair ``s + e`` normalized (``|e|`` below about ``|s|``); with ``guard``, where it
+        is not finite (inf, NaN, an overflow inside a split) the plain float32 result and 0."""
+        hi, lo = _fast_two_sum(s, self._stop(e))
+        lo = self._stop(lo)
+        if guard:
+            xp = self.xp
+            ok = xp.isfinite(lo)
+            hi, lo = xp.where(ok, hi, plain), xp.where(ok, lo, 0.0)
+        return Pair(hi, lo, self, r)
 
     def _two_prod_constant(self, a: Any, c: float) -> tuple[Any, Any]:
-        """``a * c`` and its rounding error for a float32 constant ``c`` (split once, here)."""
+        """``a * c`` and its rounding error for a float32 constant ``c``."""
         p = a * c
-        ah, al = self._split(a)
-        ch = _bits(c, 12) if c else 0.0  # any split into two halves of 12 bits is exact
-        cl = c - ch
-        return p, ((ah * ch - p) + ah * cl + al * ch) + al * cl
+        a1, a2 = _split(a)
+        c1 = _bits(c, 12)
+        return p, _product_error(a, a1, a2, c, c1, c - c1, p)
+
+    def _gather(self, table: np.ndarray, index: Any) -> Any:
+        """``table[index]`` for a float32 table and an integer array ``index``, on its device."""
+        xp = self.xp
+        if self._jax:  # a constant in the program; the index's sharding (explicit meshes)
+            import jax
+
+            return xp.asarray(table).at[index].get(out_sharding=jax.typeof(index).sharding)
+        key = (id(table), index.device)
+        found = self._tables.get(key)
+        if found is None:
+            found = self._tables[key] = xp.asarray(table, device=index.device)
+        flat = xp.take(found, xp.reshape(index, (-1,)))
+        return xp.reshape(flat, index.shape)
+
+    def _index(self, j: Any, r: Range) -> Any:
+        """A float32 array of whole numbers as int32 indices (NaN as 0)."""
+        xp = self.xp
+        if r.nan:
+            j = xp.where(j == j, j, 0.0)
+        return xp.astype(j, xp.int32)
 
     # -- arithmetic -------------------------------------------------------------------------------
 
     def add(self, a: Operand, b: Operand) -> Pair:
         if not isinstance(a, Pair):
             a, b = b, a
-        ah, al, _ = self._parts(a)
-        bh, bl, constant = self._parts(b)
-        s, e = self._two_sum(ah, bh)
-        e = e + (al + bl) if not (constant and bl == 0.0) else e + al
-        return Pair(*self._renormalize(s, e), self)
+        ah, al, ra, _ = self._parts(a)
+        bh, bl, rb, _ = self._parts(b)
+        r = _add_range(ra, rb)
+        if rb.magnitude <= ra.least:
+            s, e = _fast_two_sum(ah, bh)
+        elif ra.magnitude <= rb.least and not isinstance(bh, float):
+            s, e = _fast_two_sum(bh, ah)
+        else:
+            s, e = _two_sum(ah, bh)
+        return self._finish(s, s, _sum(e, al, bl), r, not (ra.safe and rb.safe and r.safe))
 
     def negative(self, x: Operand) -> Any:
         if isinstance(x, (int, float)):
@@ -384,112 +567,141 @@ class FloatFloat(Select):
         if not isinstance(a, Pair):
             a, b = b, a
         assert isinstance(a, Pair)
+        xp = self.xp
         if isinstance(b, (int, float)):
             c = float(b)
+            rb = _constant_range(c)
+            r = _multiply_range(a.range, rb)
             if c == 0.0 or not math.isfinite(c):
-                return self._plain(a.hi * c)
+                return Pair(a.hi * c, None, self, r)
             if abs(math.frexp(c)[0]) == 0.5:  # a power of two: an exact scaling
-                return Pair(a.hi * c, a.lo * c, self)
+                return Pair(a.hi * c, None if a.lo is None else a.lo * c, self, r)
             ch, cl = _split_constant(c)
-            p, e = self._two_prod_constant(a.hi, ch)
-            return Pair(*self._renormalize(p, self._checked(p, e + (a.hi * cl + a.lo * ch))), self)
-        b = self.lift(b)
-        p, e = self._two_prod(a.hi, b.hi)
-        return Pair(*self._renormalize(p, self._checked(p, e + (a.hi * b.lo + a.lo * b.hi))), self)
-
-    def _checked(self, p: Any, e: Any) -> Any:
-        """A product's error term ``e``, or 0 where it cannot be one (above 2**-22 of ``p``):
-        below about 2**-100 Dekker's partial products are subnormal, which XLA flushes to 0;
-        there the float32 product ``p`` stands alone."""
-        xp = self.xp
-        return xp.where(xp.abs(e) <= xp.abs(p) * 2.0**-22, e, 0.0)
-
-    def _times_array(self, a: Pair, y: Any) -> Pair:
-        """``a * y`` for a plain float32 array ``y``."""
-        p, e = self._two_prod(a.hi, y)
-        return Pair(*self._renormalize(p, self._checked(p, e + a.lo * y)), self)
-
-    def _plain(self, hi: Any) -> Pair:
-        xp = self.xp
-        return Pair(hi, xp.zeros_like(hi), self)
+            c1 = _bits(ch, 12)
+            p = a.hi * ch
+            a1, a2 = _split(a.hi)
+            e = _product_error(a.hi, a1, a2, ch, c1, ch - c1, p)
+            e = _sum(e, a.hi * cl if cl else None, None if a.lo is None else a.lo * ch)
+        else:
+            b = self.lift(b)
+            rb = b.range
+            r = _multiply_range(a.range, rb)
+            p = a.hi * b.hi
+            a1, a2 = _split(a.hi)
+            b1, b2 = _split(b.hi)
+            e = _product_error(a.hi, a1, a2, b.hi, b1, b2, p)
+            e = _sum(
+                e,
+                None if b.lo is None else a.hi * b.lo,
+                None if a.lo is None else a.lo * b.hi,
+            )
+        if a.range.tiny * rb.tiny < _SMALLEST:
+            # below about 2**-100 Dekker's partial products may be subnormal, which XLA flushes
+            # to 0: there the float32 product stands alone
+            # (an error term above 2**-22 of the product is none)
+            e = xp.where(xp.abs(e) <= xp.abs(p) * 2.0**-22, e, 0.0)
+        return self._finish(p, p, e, r, not (a.range.safe and rb.safe and r.safe))
 
     def divide(self, a: Operand, b: Operand) -> Pair:
         """``a / b`` with one correction: exact where the quotient is a pair (a whole number of
         periods comes out whole), else within a few units of 2**-48."""
-        ah, al, _ = self._parts(a)
-        if isinstance(b, (int, float)):
-            bh, bl = _split_constant(float(b))
-            q = ah / bh
-            p, pe = self._two_prod_constant(q, bh)
-            pl = pe + q * bl if bl else pe
+        ah, al, ra, _ = self._parts(a)
+        bh, bl, rb, constant = self._parts(b)
+        r = _divide_range(ra, rb)
+        q = ah / bh
+        q1, q2 = _split(q)
+        if constant:
+            b1 = _bits(bh, 12)
+            b2: Any = bh - b1
         else:
-            bp = self.lift(b)
-            bh, bl = bp.hi, bp.lo
-            q = ah / bh
-            p, pe = self._two_prod(q, bh)
-            pl = pe + q * bl
-        s, e = self._two_sum(ah, -p)  # the remainder a - q b, exactly up to the lo parts
-        e = e + (al - pl)
-        correction = (s + e) / bh
-        return Pair(*self._renormalize(q, correction), self)
+            b1, b2 = _split(bh)
+        p = q * bh
+        pe = _sum(_product_error(q, q1, q2, bh, b1, b2, p), None if bl is None else q * bl)
+        s, e = _two_sum(ah, -p)  # the remainder a - q b, exactly up to the lo parts
+        e = _sum(e, al, None if pe is None else -pe)
+        return self._finish(q, q, (s + e) / bh, r, not (ra.safe and rb.safe and r.safe))
 
     # -- comparisons ------------------------------------------------------------------------------
 
+    def _compare(self, a: Operand, b: Operand, strict: bool) -> Any:
+        ah, al, _, _ = self._parts(a)
+        bh, bl, _, _ = self._parts(b)
+        if al is None and bl is None:
+            return ah < bh if strict else ah <= bh
+        al = 0.0 if al is None else al
+        bl = 0.0 if bl is None else bl
+        return (ah < bh) | ((ah == bh) & ((al < bl) if strict else (al <= bl)))
+
     def less(self, a: Operand, b: Operand) -> Any:
-        ah, al, _ = self._parts(a)
-        bh, bl, _ = self._parts(b)
-        return (ah < bh) | ((ah == bh) & (al < bl))
+        return self._compare(a, b, True)
 
     def less_equal(self, a: Operand, b: Operand) -> Any:
-        ah, al, _ = self._parts(a)
-        bh, bl, _ = self._parts(b)
-        return (ah < bh) | ((ah == bh) & (al <= bl))
+        return self._compare(a, b, False)
 
     def equal(self, a: Operand, b: Operand) -> Any:
-        ah, al, _ = self._parts(a)
-        bh, bl, _ = self._parts(b)
-        return (ah == bh) & (al == bl)
+        ah, al, _, _ = self._parts(a)
+        bh, bl, _, _ = self._parts(b)
+        if al is None and bl is None:
+            return ah == bh
+        return (ah == bh) & ((0.0 if al is None else al) == (0.0 if bl is None else bl))
 
     # -- selection --------------------------------------------------------------------------------
 
     def where(self, condition: Any, x1: Operand, x2: Operand, /) -> Pair:
         xp = self.xp
-        h1, l1, c1 = self._parts(x1)
-        h2, l2, c2 = self._parts(x2)
+        h1, l1, r1, c1 = self._parts(x1)
+        h2, l2, r2, c2 = self._parts(x2)
         if c1 and c2:  # two numbers: an array for one of them (where needs one)
             h2 = xp.full_like(condition, h2, dtype=self.float32)
-            l2 = xp.full_like(condition, l2, dtype=self.float32)
-        return Pair(xp.where(condition, h1, h2), xp.where(condition, l1, l2), self)
+        lo = None
+        if l1 is not None or l2 is not None:
+            l1, l2 = (0.0 if l1 is None else l1), (0.0 if l2 is None else l2)
+            if isinstance(l1, float) and isinstance(l2, float):  # where needs one array
+                l1 = xp.full_like(h1 if not isinstance(h1, float) else h2, l1)
+            lo = xp.where(condition, l1, l2)
+        return Pair(xp.where(condition, h1, h2), lo, self, _hull(r1, r2))
 
     def clip(self, x: Operand, /, min: Any = None, max: Any = None) -> Pair:
         p = self.lift(x)
-        if min is not None:
+        if min is not None and not (isinstance(min, (int, float)) and p.range.low >= min):
             p = self.where(self.less(p, min), min, p)
-        if max is not None:
+            if isinstance(min, (int, float)):
+                p.range = p.range._replace(low=float(min))
+        if max is not None and not (isinstance(max, (int, float)) and p.range.high <= max):
             p = self.where(self.less(max, p), max, p)
+            if isinstance(max, (int, float)):
+                p.range = p.range._replace(high=float(max))
         return p
 
     def minimum(self, x1: Operand, x2: Operand, /) -> Pair:
         """The smaller of the two, NaN if either is NaN."""
         a, b = (x2, x1) if isinstance(x1, (int, float)) else (x1, x2)
-        return self.where(self.less(b, a) | self._nan(b), b, a)
+        return self.where(self._or_nan(self.less(b, a), b), b, a)
 
     def maximum(self, x1: Operand, x2: Operand, /) -> Pair:
         """The larger of the two, NaN if either is NaN."""
         a, b = (x2, x1) if isinstance(x1, (int, float)) else (x1, x2)
-        return self.where(self.less(a, b) | self._nan(b), b, a)
+        return self.where(self._or_nan(self.less(a, b), b), b, a)
 
-    def _nan(self, x: Operand) -> Any:
+    def _or_nan(self, condition: Any, x: Operand) -> Any:
+        """``condition``, or where ``x`` is NaN."""
         if isinstance(x, (int, float)):
-            return x != x
-        hi = self.lift(x).hi
-        return hi != hi
+            return condition if x == x else condition | True
+        p = self.lift(x)
+        return condition | (p.hi != p.hi) if p.range.nan else condition
 
     def abs(self, x: Operand, /) -> Pair:
         p = self.lift(x)
+        r = p.range
+        if r.low >= 0.0:
+            return p
+        bounds = Range(r.least, r.magnitude, r.nan, r.tiny, r.whole)
+        if r.high <= 0.0:
+            return Pair(-p.hi, None if p.lo is None else -p.lo, self, bounds)
         negative = p.hi < 0.0
         xp = self.xp
-        return Pair(xp.where(negative, -p.hi, p.hi), xp.where(negative, -p.lo, p.lo), self)
+        lo = None if p.lo is None else xp.where(negative, -p.lo, p.lo)
+        return Pair(xp.where(negative, -p.hi, p.hi), lo, self, bounds)
 
     def isfinite(self, x: Operand, /) -> Any:
         return self.xp.isfinite(self.lift(x).hi)
@@ -502,7 +714,7 @@ class FloatFloat(Select):
         if isinstance(x, Pair):
             return x if dtype == self.float32 else self.to_result(x, dtype)
         if dtype == self.float32:
-            return self.lift(self.xp.astype(x, self.float32))
+            return self.lift(x)
         return self.xp.astype(x, dtype)
 
     def square(self, x: Operand, /) -> Pair:
@@ -514,21 +726,36 @@ class FloatFloat(Select):
     def floor(self, x: Operand, /) -> Pair:
         """``floor(hi + lo)``: where ``hi`` is whole the floor of ``lo`` counts, else it cannot
         (``|lo|`` is below the distance from ``hi`` to the next whole number)."""
-        xp = self.xp
         p = self.lift(x)
+        if p.range.whole:
+            return p
+        xp = self.xp
+        r = _whole_range(p.range, math.floor)
         fh = xp.floor(p.hi)
+        if p.lo is None:
+            return Pair(fh, None, self, r)
         fl = xp.where(fh == p.hi, xp.floor(p.lo), 0.0)
-        return Pair(*self._renormalize(fh, fl), self)
+        return self._finish(fh, fh, fl, r, not r.safe)
 
     def ceil(self, x: Operand, /) -> Pair:
         return -self.floor(-self.lift(x))
 
     def round(self, x: Operand, /) -> Pair:
-        """To the nearest whole number, ties to even (the array API's ``round``)."""
-        up = self.floor(self.lift(x) + 0.5)
-        tie = self.equal(up, self.lift(x) + 0.5)
-        odd = self.floor(up * 0.5) * 2.0 != up
-        return self.where(tie & odd, up - 1.0, up)
+        """To the nearest whole number, ties to even (the array API's ``round``): ``hi``'s, but
+        where ``hi`` is whole ``lo``'s counts, and where ``hi`` lies halfway ``lo`` decides."""
+        p = self.lift(x)
+        if p.range.whole:
+            return p
+        xp = self.xp
+        r = _whole_range(p.range, round)
+        n = xp.round(p.hi)
+        if p.lo is None:
+            return Pair(n, None, self, r)
+        d = p.hi - n  # exact
+        up = xp.astype((d == 0.5) & (p.lo > 0.0), self.float32)
+        down = xp.astype((d == -0.5) & (p.lo < 0.0), self.float32)
+        n = n + (up - down)  # whole and below 2**23 where it changes: exact
+        return self._finish(n, n, xp.where(d == 0.0, xp.round(p.lo), 0.0), r, not r.safe)
 
     # -- elementary functions ---------------------------------------------------------------------
 
@@ -538,13 +765,21 @@ class FloatFloat(Select):
         through a ``where`` would otherwise meet 0 * inf = NaN from the discarded branch."""
         xp = self.xp
         p = self.lift(x)
-        good = (p.hi > 0.0) & xp.isfinite(p.hi)
-        safe = xp.where(good, p.hi, 1.0)
+        r = _monotone(p.range, lambda v: math.sqrt(max(v, 0.0)), math.sqrt(p.range.tiny))
+        r = r._replace(nan=r.nan or p.range.low < 0.0)
+        plain = p.range.least > 0.0 and p.range.safe
+        good = None if plain else (p.hi > 0.0) & xp.isfinite(p.hi)
+        safe = p.hi if good is None else xp.where(good, p.hi, 1.0)
         s = xp.sqrt(safe)
-        sq, sq_err = self._two_prod(s, s)
-        correction = (((safe - sq) - sq_err) + xp.where(good, p.lo, 0.0)) / (s + s)
-        hi, lo = self._renormalize(s, correction)
-        return Pair(xp.where(good, hi, xp.sqrt(p.hi)), xp.where(good, lo, 0.0), self)
+        sq = s * s
+        s1, s2 = _split(s)
+        residual = (safe - sq) - _product_error(s, s1, s2, s, s1, s2, sq)
+        if p.lo is not None:
+            residual = residual + (p.lo if good is None else xp.where(good, p.lo, 0.0))
+        out = self._finish(s, s, residual / (s + s), r, False)
+        if good is None:
+            return out
+        return Pair(xp.where(good, out.hi, xp.sqrt(p.hi)), xp.where(good, out.lo, 0.0), self, r)
 
     def _pow2(self, k: Any) -> Any:
         """``2**k`` exactly, for float32 arrays of whole ``k``: float32 ``exp``
@@ -554,56 +789,83 @@ class FloatFloat(Select):
         t = v * _ONE_BIT
         return t - (t - v)
 
+    def _scale(self, hi: Any, lo: Any, k: Any, most: float) -> tuple[Any, Any]:
+        """``(hi, lo) * 2**k`` exactly for whole ``k`` with ``|k| <= most``, in factors of at
+        most 2**100 (what :meth:`_pow2` makes exactly)."""
+        xp = self.xp
+        count = max(1, math.ceil(most / 90))
+        rest = k
+        for i in range(count):
+            part = rest if i == count - 1 else xp.trunc(k * (1.0 / count))
+            if i < count - 1:
+                rest = rest - part
+            scale = self._pow2(part)
+            hi, lo = hi * scale, None if lo is None else lo * scale
+        return hi, lo
+
     def exp(self, x: Operand, /) -> Pair:
+        """``2**k 2**(j/32) exp(r)`` for ``x = (32 k + j) log(2) / 32 + r``: ``r`` in pairs (the
+        multiple of log(2) / 32 in three parts, two of them exact), ``2**(j/32)`` from a table of
+        pairs, and ``exp(r) = 1 + r + r^2 / 2 + ...`` with ``|r| <= log(2) / 64``: ``r^2`` exact (Dekker),
+        the terms past it below 2**-22, so that plain float32 keeps them to 2**-46."""
         xp = self.xp
         p = self.lift(x)
+        rx = p.range
         # beyond these exp is 0 or inf in float32 (and the scaling below stays in range)
-        h = xp.clip(p.hi, min=-104.0, max=89.0)
-        n = xp.round(h * _INV_LN2)
-        # r = x - n log 2 in pairs: n has at most 8 bits, the first two parts of log 2 16 bits,
-        # so both products are exact, and h - n ln2_1 is exact (Sterbenz)
-        s, e = self._two_sum(h - n * _LN2[0], -(n * _LN2[1]))
-        lo = xp.where(h == p.hi, p.lo, 0.0)  # beyond the clip, no lo part
-        e = e + (lo - n * _LN2[2])
-        r = Pair(*self._renormalize(s, e), self)
-        # exp r = 1 + r (1 + r (1/2 + r (1/6 + r (1/24 + r tail))))
-        q = self._add_pair_constant(
-            self._times_array(r, self._horner_tail(r.hi, _EXP_TAIL)), _EXP_PAIRS[0]
-        )
-        q = self._add_pair_constant(r * q, _EXP_PAIRS[1])
-        q = r * q + 0.5
-        q = r * q + 1.0
-        q = r * q + 1.0
-        half = xp.floor(n * 0.5)
-        scale1, scale2 = self._pow2(half), self._pow2(n - half)
-        hi = (q.hi * scale1) * scale2
-        lo = (q.lo * scale1) * scale2
-        finite = xp.isfinite(hi)
-        return Pair(hi, xp.where(finite, lo, 0.0), self)
-
-    def _add_pair_constant(self, a: Pair, c: tuple[float, float]) -> Pair:
-        """``a + (c_hi + c_lo)`` for a constant already split."""
-        s, e = self._two_sum(a.hi, c[0])
-        e = e + (a.lo + c[1])
-        return Pair(*self._renormalize(s, e), self)
-
-    def _horner_tail(self, x: Any, coefficients: list[float]) -> Any:
-        """A polynomial's small tail in plain float32, highest coefficient first."""
-        y = x * coefficients[0] + coefficients[1]
-        for c in coefficients[2:]:
-            y = y * x + c
-        return y
+        low, high = max(rx.low, -104.0), min(rx.high, 89.0)
+        r = _interval(_safe_exp(rx.low), _safe_exp(rx.high), rx.nan, _safe_exp(low), False)
+        h = p.hi
+        if rx.low < -104.0 or rx.high > 89.0:
+            h = xp.clip(
+                h, min=-104.0 if rx.low < -104.0 else None, max=89.0 if rx.high > 89.0 else None
+            )
+        lo = p.lo if p.lo is None or h is p.hi else xp.where(h == p.hi, p.lo, 0.0)
+        n = xp.round(h * _INV_LN2_32)
+        s, e = _two_sum(h - n * _LN2_32[0], -(n * _LN2_32[1]))
+        s, e = _two_sum(s, _sum(e, lo, -(n * _LN2_32[2])))  # r = s + e, normalized
+        # exp(r) - 1 = s + s^2 / 2 + (s^3 (1/6 + s / 24) + e (1 + s)), s^2 = z + ze exactly
+        z = s * s
+        s1, s2 = _split(s)
+        ze = _product_error(s, s1, s2, s, s1, s2, z)
+        small = (z * s) * (_f32(1 / 6) + s * _f32(1 / 24)) + ((e + e * s) + ze * 0.5)
+        w, we = _fast_two_sum(s, z * 0.5)  # exp(r) = 1 + w + we
+        we = we + small
+        k = xp.floor(n * (1.0 / 32))
+        index = self._index(n - k * 32.0, rx)
+        th, tl, t1 = (self._gather(column, index) for column in _EXP_TABLE)
+        # T (1 + w) = T + T w: no sum with a constant, which XLA would reassociate ((1 + w) - 1
+        # is folded to w, and the rounding error of 1 + w lost)
+        tw = th * w
+        w1, w2 = _split(w)
+        tw_err = _product_error(th, t1, th - t1, w, w1, w2, tw) + (th * we + tl * w)
+        q, qe = _fast_two_sum(th, tw)
+        q, qe = _fast_two_sum(q, self._stop(qe + (tl + tw_err)))
+        most = max(abs(math.floor(low / math.log(2.0))), abs(math.ceil(high / math.log(2.0))))
+        hi, lo = self._scale(q, qe, k, most + 1)
+        if rx.high > 88.0 or rx.nan:
+            lo = xp.where(xp.isfinite(hi), lo, 0.0)
+        return Pair(hi, self._stop(lo), self, r)
 
     def log(self, x: Operand, /) -> Pair:
         """float32 ``log`` of ``hi``, and one Newton step in pairs: ``y + x exp(-y) - 1``."""
         xp = self.xp
         p = self.lift(x)
+        rx = p.range
+        r = _monotone(rx, _safe_log)._replace(nan=rx.nan or rx.low < 0.0)
         y = xp.log(p.hi)
-        good = xp.isfinite(y) & (p.hi > 0.0)
-        y0 = xp.where(good, y, 0.0)  # no exp of inf on the way
-        step = self.multiply(p, self.exp(Pair(-y0, xp.zeros_like(y0), self))) - 1.0
-        out = self.add(step, Pair(y0, xp.zeros_like(y0), self))
-        return Pair(xp.where(good, out.hi, y), xp.where(good, out.lo, 0.0), self)
+        plain = rx.least > 0.0 and rx.safe
+        good = None if plain else xp.isfinite(y) & (p.hi > 0.0)
+        y0 = y if good is None else xp.where(good, y, 0.0)  # no exp of inf on the way
+        ry = Range(-104.0, 89.0, False)  # float32's logs
+        if plain:
+            ry = Range(_safe_log(rx.least) - 1e-3, _safe_log(rx.high) + 1e-3, False)
+        step = self.multiply(p, self.exp(Pair(-y0, None, self, _negative_range(ry)))) - 1.0
+        out = self.add(step, Pair(y0, None, self, ry))
+        if good is None:
+            out.range = r
+            return out
+        lo = xp.where(good, out.lo, 0.0)
+        return Pair(xp.where(good, out.hi, y), lo, self, r)
 
     def log1p(self, x: Operand, /) -> Pair:
         """``log(u) + (x - (u - 1)) / u`` for ``u = 1 + x``: what rounding ``1 + x`` lost."""
@@ -615,50 +877,60 @@ class FloatFloat(Select):
     def expm1(self, x: Operand, /) -> Pair:
         return self.exp(x) - 1.0
 
-    def _sin_cos(self, x: Operand, quarter_turns: int) -> Pair:
-        """``sin(x + quarter_turns * pi / 2)``: ``x`` less the nearest multiple ``n`` of pi / 2
-        (in three parts, two of them multiplied exactly: within 2**-47 of ``x - n pi / 2`` for
-        ``|n|`` below 2**24), then the sine or cosine polynomial by the quadrant."""
+    def _sin(self, x: Operand, quarter_turns: int) -> Pair:
+        """``sin(x + quarter_turns * pi / 2)`` as ``S cos r + C sin r`` for ``x = n pi / 256 +
+        r``: ``S``, ``C`` the sine and cosine of ``n pi / 256`` from tables of pairs, ``|r| <=
+        pi / 512`` in pairs (``n pi / 256`` in exact parts); float32's own sine of ``hi`` past
+        2**23 (where float32 has no fraction)."""
         xp = self.xp
         p = self.lift(x)
-        # past 2**23 quarter turns n and the reduction are no longer exact: float32's sin or
-        # cos of hi there (as float32 arithmetic would give), and a harmless argument meanwhile
-        huge = ~(xp.abs(p.hi) < 2.0**23)  # NaN and inf too
-        p = Pair(xp.where(huge, 0.0, p.hi), xp.where(huge, 0.0, p.lo), self)
-        n = xp.round(p.hi * _TWO_OVER_PI)
-        p1, e1 = self._two_prod_constant(n, _HALF_PI[0])
-        p2, e2 = self._two_prod_constant(n, _HALF_PI[1])
-        # hi - p1 is exact (Sterbenz); the small terms sum in float32 below 2**-48 of x
-        s, e = self._two_sum(p.hi - p1, -p2)
-        e = e + ((p.lo - e1) - (e2 + n * _HALF_PI[2]))
-        r = Pair(*self._renormalize(s, e), self)
-        r2 = r * r
-        # sin r = r + r^3 (-1/6 + r^2 (1/120 + r^2 tail))
-        q = self._times_array(r2, self._horner_tail(r2.hi, _SIN_TAIL))
-        q = self._add_pair_constant(q, _SIN_PAIRS[0])
-        q = self._add_pair_constant(r2 * q, _SIN_PAIRS[1])
-        sine = r + (r * r2) * q
-        # cos r = 1 + r^2 (-1/2 + r^2 (1/24 + r^2 (-1/720 + r^2 tail)))
-        q = self._times_array(r2, self._horner_tail(r2.hi, _COS_TAIL))
-        q = self._add_pair_constant(q, _COS_PAIRS[0])
-        q = self._add_pair_constant(r2 * q, _COS_PAIRS[1])
-        q = r2 * q - 0.5
-        cosine = r2 * q + 1.0
-        quadrant = n + float(quarter_turns)
-        quadrant = quadrant - 4.0 * xp.floor(quadrant * 0.25)  # 0, 1, 2, 3
-        odd = (quadrant == 1.0) | (quadrant == 3.0)
-        value = self.where(odd, cosine, sine)
-        negate = quadrant >= 2.0
-        hi = xp.where(negate, -value.hi, value.hi)
-        lo = xp.where(negate, -value.lo, value.lo)
-        plain = (xp.sin if quarter_turns == 0 else xp.cos)(xp.where(huge, self.lift(x).hi, 0.0))
-        return Pair(xp.where(huge, plain, hi), xp.where(huge, 0.0, lo), self)
+        rx = p.range
+        r = Range(-1.0, 1.0, rx.nan or rx.magnitude == math.inf)
+        limit = 2.0**_SIN_BITS * _PI_256[0] * 0.999
+        h, lo = p.hi, p.lo
+        huge = None
+        if rx.magnitude > limit or rx.nan:
+            huge = ~(xp.abs(h) < 2.0**23)  # NaN and inf too
+            h = xp.where(huge, 0.0, h)
+            lo = None if lo is None else xp.where(huge, 0.0, lo)
+        n = xp.round(h * _f32(256 / math.pi))
+        if rx.magnitude <= limit and not rx.nan:
+            # |n| < 2**bits: two parts of pi / 256 of 24 - bits bits multiply n exactly
+            bits = max(1, math.ceil(math.log2(rx.magnitude / _PI_256[0] + 1.0)))
+            q0, q1, q2 = _parts(_PI_256[0], 24 - bits, 3)
+            s, e = _two_sum(h - n * q0, -(n * q1))
+            e = _sum(e, lo, -(n * _f32(q2 + _PI_256[1])))
+        else:  # any n below 2**31: exact products with three float32 parts of pi / 256
+            q0, q1, q2 = _parts(_PI_256[0] + _PI_256[1], 24, 3)
+            p0, e0 = self._two_prod_constant(n, q0)
+            p1, e1 = self._two_prod_constant(n, q1)
+            s, e = _two_sum(h - p0, -p1)  # h - p0 exact (Sterbenz)
+            e = _sum(e, lo, -(e0 + (e1 + n * q2)))
+        s, e = _two_sum(s, e)  # r = s + e, normalized
+        z = s * s
+        # sin r - r and cos r - 1, each to 2**-24 of itself (r^3 / 6 <= 2**-26, r^2 / 2 <= 2**-15)
+        sin_r, sin_e = _two_sum(s, e + s * z * (_f32(-1 / 6) + z * _f32(1 / 120)))
+        cos_m1 = z * (-0.5 + z * _f32(1 / 24)) - s * e
+        j = n + float(128 * quarter_turns)
+        index = self._index(j - xp.floor(j * (1.0 / 512)) * 512.0, Range(0, 0, False))
+        sh, sl = (self._gather(column, index) for column in _SIN_TABLE[:2])
+        ch, cl, c1 = (self._gather(column, index) for column in _COS_TABLE)
+        # C sin r in pairs, S + the rest
+        c_sin = ch * sin_r
+        r1, r2 = _split(sin_r)
+        c_err = _product_error(ch, c1, ch - c1, sin_r, r1, r2, c_sin) + (ch * sin_e + cl * sin_r)
+        total, err = _two_sum(sh, c_sin)
+        out = self._finish(total, total, err + ((sl + c_err) + sh * cos_m1), r, False)
+        if huge is None:
+            return out
+        plain = (xp.sin if quarter_turns == 0 else xp.cos)(xp.where(huge, p.hi, 0.0))
+        return Pair(xp.where(huge, plain, out.hi), xp.where(huge, 0.0, out.lo), self, r)
 
     def sin(self, x: Operand, /) -> Pair:
-        return self._sin_cos(x, 0)
+        return self._sin(x, 0)
 
     def cos(self, x: Operand, /) -> Pair:
-        return self._sin_cos(x, 1)
+        return self._sin(x, 1)
 
     def pow(self, x1: Operand, x2: Operand, /) -> Pair:
         """``x1 ** x2``: ``exp(x2 log x1)`` in pairs; a power of two to a whole power is exact
@@ -690,6 +962,8 @@ class FloatFloat(Select):
                 return b * b
             if power == 0.5:
                 return self.sqrt(b)
+            if b.range.least > 0.0 and b.range.safe and math.isfinite(power):
+                return self.exp(self.log(b) * power)
             return self._pow_arrays(b, self._plain_constant(power, b))
         return self._pow_arrays(self.lift(x1), self.lift(x2))
 
@@ -699,24 +973,33 @@ class FloatFloat(Select):
         is exact wherever the partial products fit in a pair: an SGDR period of ``t_mul = 1.5``
         starts on its step, where ``exp`` would be a few units of 2**-45 off."""
         xp = self.xp
-        general = self.exp(k * math.log(base))
-        whole = (self.floor(k) == k) & (self.abs(k) < 128.0)
-        count = xp.where(whole, xp.abs(k.hi), 0.0)  # below 2**7: in hi alone
+        bits = 7
+        if k.range.whole and not k.range.nan and k.range.magnitude < 128.0:
+            bits = max(1, math.ceil(math.log2(k.range.magnitude + 1.0)))
+            general = None
+            whole = None
+        else:
+            general = self.exp(k * math.log(base))
+            whole = (self.floor(k) == k) & (self.abs(k) < 128.0)
+        count = xp.abs(k.hi) if whole is None else xp.where(whole, xp.abs(k.hi), 0.0)
         product: Pair | None = None
-        for j in range(7):
+        for j in range(bits):
             half = xp.floor(count * 0.5)
             bit = count != half * 2.0
             count = half
             factor = self.where(bit, _pow_python(base, 2**j), 1.0)
             product = factor if product is None else product * factor
         assert product is not None
-        product = self.where(k.hi < 0.0, 1.0 / product, product)
+        if k.range.low < 0.0:
+            product = self.where(k.hi < 0.0, 1.0 / product, product)
+        if general is None:
+            return product
         return self.where(whole, product, general)
 
     def _plain_constant(self, c: float, like: Pair) -> Pair:
         hi, lo = _split_constant(c)
         xp = self.xp
-        return Pair(xp.full_like(like.hi, hi), xp.full_like(like.hi, lo), self)
+        return Pair(xp.full_like(like.hi, hi), xp.full_like(like.hi, lo), self, _constant_range(c))
 
     def _pow_arrays(self, b: Pair, k: Pair) -> Pair:
         """``b ** k`` for ``b >= 0`` (0 ** k: 0, 1 or inf by the sign of k), ``exp(k log b)``;
@@ -740,17 +1023,22 @@ class FloatFloat(Select):
     def _exp2(self, y: Pair) -> Pair:
         """``2 ** y``: exact for whole ``y`` (``2 ** round(y)`` times ``exp(0) = 1``)."""
         xp = self.xp
-        h = xp.clip(y.hi, min=-300.0, max=300.0)
+        ry = y.range
+        r = _monotone(ry, lambda v: _safe_exp(v * math.log(2.0)))
+        low, high = max(ry.low, -300.0), min(ry.high, 300.0)
+        h = y.hi
+        if ry.low < -300.0 or ry.high > 300.0:
+            h = xp.clip(h, min=-300.0, max=300.0)
+        most = max(abs(low), abs(high)) + 1.0
+        if ry.whole:  # a power of two, exactly
+            hi, _ = self._scale(xp.ones_like(h), None, h, most)
+            return Pair(hi, None, self, r._replace(tiny=min(r.tiny, 1.0)))
         n = xp.round(h)
-        lo = xp.where(h == y.hi, y.lo, 0.0)  # beyond the clip, no lo part
-        f = Pair(*self._renormalize(h - n, lo), self)  # h - n exact
+        lo = y.lo if y.lo is None or h is y.hi else xp.where(h == y.hi, y.lo, 0.0)
+        f = self._finish(h - n, h - n, lo, Range(-0.5, 0.5, ry.nan), False)  # h - n exact
         value = self.exp(f * math.log(2.0))
-        thirds = xp.floor(n / 3.0)
-        scales = (self._pow2(thirds), self._pow2(thirds), self._pow2(n - 2.0 * thirds))
-        hi, lo = value.hi, value.lo
-        for scale in scales:
-            hi, lo = hi * scale, lo * scale
-        return Pair(hi, xp.where(xp.isfinite(hi), lo, 0.0), self)
+        hi, lo = self._scale(value.hi, value.lo, n, most)
+        return Pair(hi, None if lo is None else xp.where(xp.isfinite(hi), lo, 0.0), self, r)
 
 
 def _pow2_jax(k: Any) -> Any:
