@@ -88,8 +88,24 @@ def evaluate(formula: Callable[[Any, Any], Any], xp: Any, step: Any, result: Any
     # NumPy-backed arrays (array-api-strict) would warn where a pair's error term meets inf or
     # 0/0, which the pair arithmetic then discards: the values are IEEE's either way
     with np.errstate(all="ignore"):
-        value = formula(ff, ff.from_step(step))
-        return ff.to_result(value, result)
+        value = ff.to_result(formula(ff, ff.from_step(step)), result)
+        if ff._jax:
+            value = _once(xp, value, step)
+    return value
+
+
+def _once(xp: Any, value: Any, step: Any) -> Any:
+    """``value`` divided by a 1 that XLA cannot see is 1 (the step times 0, plus 1).
+
+    Pairs are hundreds of cheap operations, which XLA copies into every consumer of the result:
+    in an optimizer's update, once per element of each parameter. XLA never copies a division
+    into a consumer that reads its value more than once, so the schedule becomes a computation
+    of its own, run once (an ``optimization_barrier`` is gone before fusion).
+    """
+    zero = xp.astype(step, value.dtype) * 0.0
+    if xp.isdtype(step.dtype, "real floating"):
+        zero = xp.where(xp.isfinite(zero), zero, 0.0)
+    return value / (zero + 1.0)
 
 
 _namespaces: dict[int, FloatFloat] = {}
@@ -161,6 +177,10 @@ def _table(values: list[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 # 13 bits, so the first two parts of log(2) / 32 (11 bits each) multiply n exactly
 _EXP_TABLE = _table([2.0 ** (j / 32) for j in range(32)])
 _LN2_32 = _parts(math.log(2.0) / 32, 11, 3)
+_LN2 = _parts(math.log(2.0), 16, 3)  # k log 2 exact in the first two parts for |k| < 2**8
+# log: m in [1 + j/64, 1 + (j+1)/64) is c (1 + u) for c = 1 + (j + 1/2) / 64, |u| <= 2**-7
+_LOG_TABLE = _table([math.log1p((j + 0.5) / 64) for j in range(64)])
+_INVERSE_TABLE = _table([1.0 / (1.0 + (j + 0.5) / 64) for j in range(64)])
 _INV_LN2_32 = _f32(32 / math.log(2.0))
 # sin: x = n pi / 256 + r, |r| <= pi / 512, sin(x) = sin(n pi / 256) cos r + cos(n pi / 256) sin r;
 # pi / 256 in two float64 parts (float64's pi is 1.2e-16 off, which n = 2**13 would show)
@@ -271,6 +291,12 @@ def _whole_range(a: Range, f: Callable[[float], float]) -> Range:
     """The range of whole numbers ``f(x)`` (floor, round) of ``a``'s values."""
     ends = [float(f(v)) if math.isfinite(v) else v for v in (a.low, a.high)]
     return _interval(ends[0], ends[1], a.nan, 1.0, True)
+
+
+def _sign_like(p: Pair) -> bool:
+    """Whether every value of ``p`` is -1, 0 or 1 (a flag): products with it are exact."""
+    r = p.range
+    return p.lo is None and r.whole and not r.nan and r.low >= -1.0 and r.high <= 1.0
 
 
 def _safe_exp(x: float) -> float:
@@ -447,6 +473,9 @@ class FloatFloat(Select):
 
             self._stop = jax.lax.stop_gradient
             self._pow2 = _pow2_jax  # type: ignore[method-assign]
+            self._reciprocal = _reciprocal_jax  # type: ignore[method-assign]
+            self._rsqrt = _rsqrt_jax  # type: ignore[method-assign]
+            self._frexp = _frexp_jax  # type: ignore[method-assign]
 
     # -- conversions ------------------------------------------------------------------------------
 
@@ -463,7 +492,9 @@ class FloatFloat(Select):
                 return Pair(xp.astype(step, self.float32), None, self, r)
             # a multiple of 2**24 and the rest: each exact in float32 (below 2**48)
             low = step % (2**24)
-            hi, lo = _two_sum(xp.astype(step - low, self.float32), xp.astype(low, self.float32))
+            hi, lo = _fast_two_sum(
+                xp.astype(step - low, self.float32), xp.astype(low, self.float32)
+            )
             return Pair(hi, lo, self, r)
         hi = xp.clip(xp.astype(step, self.float32), min=0.0)
         return Pair(hi, None, self, Range(0.0, math.inf))
@@ -586,6 +617,10 @@ class FloatFloat(Select):
             b = self.lift(b)
             rb = b.range
             r = _multiply_range(a.range, rb)
+            for x, y in ((a, b), (b, a)):
+                if _sign_like(y) and not (x.range.nan or x.range.magnitude == math.inf):
+                    # a 0/1 flag (or -1): the product is exact
+                    return Pair(x.hi * y.hi, None if x.lo is None else x.lo * y.hi, self, r)
             p = a.hi * b.hi
             a1, a2 = _split(a.hi)
             b1, b2 = _split(b.hi)
@@ -603,12 +638,16 @@ class FloatFloat(Select):
         return self._finish(p, p, e, r, not (a.range.safe and rb.safe and r.safe))
 
     def divide(self, a: Operand, b: Operand) -> Pair:
-        """``a / b`` with one correction: exact where the quotient is a pair (a whole number of
-        periods comes out whole), else within a few units of 2**-48."""
+        """``a / b``: ``q = a (1/b)`` and one correction, the exact remainder ``a - q b`` times
+        ``1/b``; exact where the quotient is a float32 number (a whole number of periods comes
+        out whole: the remainder is then a few units of ``q``'s last bit, which ``1/b`` within
+        2**-23 leaves as they are), else within a few units of 2**-48."""
         ah, al, ra, _ = self._parts(a)
         bh, bl, rb, constant = self._parts(b)
         r = _divide_range(ra, rb)
-        q = ah / bh
+        guard = not (ra.safe and rb.safe and r.safe)
+        inverse = _f32(1.0 / bh) if constant else self._reciprocal(bh)
+        q = ah * inverse
         q1, q2 = _split(q)
         if constant:
             b1 = _bits(bh, 12)
@@ -619,15 +658,19 @@ class FloatFloat(Select):
         pe = _sum(_product_error(q, q1, q2, bh, b1, b2, p), None if bl is None else q * bl)
         s, e = _two_sum(ah, -p)  # the remainder a - q b, exactly up to the lo parts
         e = _sum(e, al, None if pe is None else -pe)
-        return self._finish(q, q, (s + e) / bh, r, not (ra.safe and rb.safe and r.safe))
+        return self._finish(q, q, (s + e) * inverse, r, guard)
 
     # -- comparisons ------------------------------------------------------------------------------
 
     def _compare(self, a: Operand, b: Operand, strict: bool) -> Any:
-        ah, al, _, _ = self._parts(a)
-        bh, bl, _, _ = self._parts(b)
+        ah, al, ra, _ = self._parts(a)
+        bh, bl, rb, _ = self._parts(b)
         if al is None and bl is None:
             return ah < bh if strict else ah <= bh
+        if ra.safe and rb.safe:
+            # hi - hi is exact where the two are close, and decides alone where they are not
+            d = (ah - bh) + _sum(al, None if bl is None else -bl)
+            return d < 0.0 if strict else d <= 0.0
         al = 0.0 if al is None else al
         bl = 0.0 if bl is None else bl
         return (ah < bh) | ((ah == bh) & ((al < bl) if strict else (al <= bl)))
@@ -760,8 +803,8 @@ class FloatFloat(Select):
     # -- elementary functions ---------------------------------------------------------------------
 
     def sqrt(self, x: Operand, /) -> Pair:
-        """float32 ``sqrt`` of ``hi`` and one Newton step, ``(x - s^2) / (2 s)``, computed on a
-        safe input (1) at 0, inf and below 0, where the plain float32 root stands: ``jax.grad``
+        """``s = x / sqrt(x)`` to float32 and one Newton step, ``(x - s^2) / (2 s)``, computed on
+        a safe input (1) at 0, inf and below 0, where the root is ``x`` (or NaN): ``jax.grad``
         through a ``where`` would otherwise meet 0 * inf = NaN from the discarded branch."""
         xp = self.xp
         p = self.lift(x)
@@ -770,16 +813,39 @@ class FloatFloat(Select):
         plain = p.range.least > 0.0 and p.range.safe
         good = None if plain else (p.hi > 0.0) & xp.isfinite(p.hi)
         safe = p.hi if good is None else xp.where(good, p.hi, 1.0)
-        s = xp.sqrt(safe)
+        y = self._rsqrt(safe)
+        s = safe * y
         sq = s * s
         s1, s2 = _split(s)
         residual = (safe - sq) - _product_error(s, s1, s2, s, s1, s2, sq)
         if p.lo is not None:
             residual = residual + (p.lo if good is None else xp.where(good, p.lo, 0.0))
-        out = self._finish(s, s, residual / (s + s), r, False)
+        out = self._finish(s, s, residual * (y * 0.5), r, False)
         if good is None:
             return out
-        return Pair(xp.where(good, out.hi, xp.sqrt(p.hi)), xp.where(good, out.lo, 0.0), self, r)
+        special = xp.where(p.hi >= 0.0, p.hi, math.nan)  # sqrt at 0, -0, inf; NaN below 0
+        return Pair(xp.where(good, out.hi, special), xp.where(good, out.lo, 0.0), self, r)
+
+    def _reciprocal(self, b: Any) -> Any:
+        """``1 / b`` for float32 arrays (xp's division; on JAX without one, within 2**-23, and
+        ``1 / 0 = inf``, ``1 / inf = 0``, NaN for NaN, so that ``a (1 / b)`` is ``a / b`` at
+        those too)."""
+        return 1.0 / b
+
+    def _rsqrt(self, x: Any) -> Any:
+        """``1 / sqrt(x)`` for positive float32 arrays (on JAX without a division or root)."""
+        return 1.0 / self.xp.sqrt(x)
+
+    def _frexp(self, x: Any) -> tuple[Any, Any]:
+        """``(k, m)`` with ``x = m 2**k`` exactly, ``m`` in [1, 2), for positive finite float32
+        ``x`` (whole ``k`` as float32)."""
+        xp = self.xp
+        k = xp.floor(xp.log2(x))
+        m, _ = self._scale(x, None, -k, 130.0)
+        low, high = m < 1.0, m >= 2.0  # log2 may round across a power of two
+        k = k + (xp.astype(high, self.float32) - xp.astype(low, self.float32))
+        m = xp.where(low, m * 2.0, xp.where(high, m * 0.5, m))
+        return k, m
 
     def _pow2(self, k: Any) -> Any:
         """``2**k`` exactly, for float32 arrays of whole ``k``: float32 ``exp``
@@ -847,25 +913,51 @@ class FloatFloat(Select):
         return Pair(hi, self._stop(lo), self, r)
 
     def log(self, x: Operand, /) -> Pair:
-        """float32 ``log`` of ``hi``, and one Newton step in pairs: ``y + x exp(-y) - 1``."""
+        """``k log 2 + log c + log1p(u)`` for ``x = 2**k m``, ``m`` in [1, 2), ``c`` the middle
+        of ``m``'s 64th of [1, 2) and ``u = (m - c) / c`` (``|u| <= 2**-7``): ``log c`` and
+        ``1 / c`` from tables of pairs, ``log1p(u) = u - u^2 / 2 + ...`` with ``u^2`` exact."""
         xp = self.xp
         p = self.lift(x)
         rx = p.range
         r = _monotone(rx, _safe_log)._replace(nan=rx.nan or rx.low < 0.0)
-        y = xp.log(p.hi)
-        plain = rx.least > 0.0 and rx.safe
-        good = None if plain else xp.isfinite(y) & (p.hi > 0.0)
-        y0 = y if good is None else xp.where(good, y, 0.0)  # no exp of inf on the way
-        ry = Range(-104.0, 89.0, False)  # float32's logs
-        if plain:
-            ry = Range(_safe_log(rx.least) - 1e-3, _safe_log(rx.high) + 1e-3, False)
-        step = self.multiply(p, self.exp(Pair(-y0, None, self, _negative_range(ry)))) - 1.0
-        out = self.add(step, Pair(y0, None, self, ry))
+        hi, lo = p.hi, p.lo
+        good = None
+        if not (rx.least > 0.0 and rx.safe):
+            good = (hi > 0.0) & (hi < math.inf)  # finite and positive (not NaN)
+            hi = xp.where(good, hi, 1.0)
+            lo = None if lo is None else xp.where(good, lo, 0.0)
+        k, m = self._frexp(hi)
+        ml = None
+        if lo is not None:
+            most = max(abs(math.log2(rx.least)) if rx.least > 0.0 else 150.0, 130.0)
+            ml, _ = self._scale(lo, None, -k, most)
+        j = xp.floor((m - 1.0) * 64.0)
+        d, dl = _fast_two_sum(m - (j * (1.0 / 64) + (1.0 + 1.0 / 128)), ml)  # m - c exact
+        index = self._index(j, Range(0.0, 0.0, False))
+        ih, il, i1 = (self._gather(column, index) for column in _INVERSE_TABLE)
+        # u = (d + dl) / c = (d + dl) (ih + il): a product in pairs, unnormalized
+        u = d * ih
+        d1, d2 = _split(d)
+        ue = _product_error(ih, i1, ih - i1, d, d1, d2, u) + (
+            d * il + (0.0 if dl is None else dl * ih)
+        )
+        z = u * u
+        u1, u2 = _split(u)
+        ze = _product_error(u, u1, u2, u, u1, u2, z)
+        # log1p(u) = u - u^2 / 2 + (u^3 (1/3 - u / 4 + u^2 / 5) + ue (1 - u)), u^2 = z + ze
+        small = (z * u) * (_f32(1 / 3) + u * (-0.25 + u * 0.2)) + ((ue - ue * u) - ze * 0.5)
+        t, te = _fast_two_sum(u, z * -0.5)
+        lh, ll = (self._gather(column, index) for column in _LOG_TABLE[:2])
+        s0, e0 = _fast_two_sum(k * _LN2[0], k * _LN2[1])  # k log 2, |k| < 2**8: exact parts
+        s1, e1 = _two_sum(s0, lh)
+        s2, e2 = _two_sum(s1, t)
+        rest = (e1 + e2) + ((e0 + k * _LN2[2]) + (ll + (te + small)))
+        out = self._finish(s2, s2, rest, r, False)
         if good is None:
-            out.range = r
             return out
-        lo = xp.where(good, out.lo, 0.0)
-        return Pair(xp.where(good, out.hi, y), lo, self, r)
+        # log(0) = -inf, log(inf) = inf, NaN below 0 and for NaN
+        special = xp.where(p.hi == 0.0, -math.inf, xp.where(p.hi > 0.0, p.hi, math.nan))
+        return Pair(xp.where(good, out.hi, special), xp.where(good, out.lo, 0.0), self, r)
 
     def log1p(self, x: Operand, /) -> Pair:
         """``log(u) + (x - (u - 1)) / u`` for ``u = 1 + x``: what rounding ``1 + x`` lost."""
@@ -1048,6 +1140,49 @@ def _pow2_jax(k: Any) -> Any:
 
     biased = k.astype("int32") + 127
     return jax.lax.bitcast_convert_type(biased << 23, "float32")
+
+
+# XLA does not fuse a division, log or square root into more than one consumer: a value used
+# several times (as a pair's parts are) splits the program into kernels, each a pass over memory.
+# These seeds from the float32 bits and Newton steps are multiplications and additions only.
+
+
+def _reciprocal_jax(b: Any) -> Any:
+    """``1 / b`` within 2**-23 for finite ``b != 0``: a seed from the bits (within 1/8), three
+    Newton steps ``r (2 - |b| r)``."""
+    import jax
+
+    jnp = jax.numpy
+    a = abs(b)
+    bits = jax.lax.bitcast_convert_type(a, "int32")
+    r = jax.lax.bitcast_convert_type(0x7EF311C3 - bits, "float32")
+    for _ in range(3):
+        r = r * (2.0 - a * r)
+    r = jnp.where(a == 0.0, jnp.inf, jnp.where(a == jnp.inf, 0.0, jnp.where(a == a, r, a)))
+    return jnp.where(b < 0.0, -r, r)
+
+
+def _rsqrt_jax(x: Any) -> Any:
+    """``1 / sqrt(x)`` within 2**-23 for positive finite ``x``: a seed from the bits, three
+    Newton steps ``y (3/2 - x/2 y^2)``."""
+    import jax
+
+    bits = jax.lax.bitcast_convert_type(x, "int32")
+    y = jax.lax.bitcast_convert_type(0x5F3759DF - (bits >> 1), "float32")
+    half = x * 0.5
+    for _ in range(3):
+        y = y * (1.5 - half * (y * y))
+    return y
+
+
+def _frexp_jax(x: Any) -> tuple[Any, Any]:
+    """:meth:`FloatFloat._frexp` from the float32 bits (normal ``x``)."""
+    import jax
+
+    bits = jax.lax.bitcast_convert_type(x, "int32")
+    k = ((bits >> 23) & 0xFF) - 127
+    m = jax.lax.bitcast_convert_type((bits & 0x7FFFFF) | 0x3F800000, "float32")
+    return k.astype("float32"), m
 
 
 def _identity(x: Any) -> Any:
