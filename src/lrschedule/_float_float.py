@@ -173,15 +173,15 @@ def _table(values: list[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return hi, lo, top
 
 
-# exp: x = (32 k + j) log(2) / 32 + r, |r| <= log(2) / 64; the n = 32 k + j of |x| <= 150 have
-# 13 bits, so the first two parts of log(2) / 32 (11 bits each) multiply n exactly
-_EXP_TABLE = _table([2.0 ** (j / 32) for j in range(32)])
-_LN2_32 = _parts(math.log(2.0) / 32, 11, 3)
+# exp: x = (8 k + j) log(2) / 8 + r, |r| <= log(2) / 16; the n = 8 k + j of |x| <= 150 have 11
+# bits, so the first two parts of log(2) / 8 (13 bits each) multiply n exactly
+_EXP_TABLE = _table([2.0 ** (j / 8) for j in range(8)])
+_LN2_8 = _parts(math.log(2.0) / 8, 13, 3)
 _LN2 = _parts(math.log(2.0), 16, 3)  # k log 2 exact in the first two parts for |k| < 2**8
 # log: m in [1 + j/64, 1 + (j+1)/64) is c (1 + u) for c = 1 + (j + 1/2) / 64, |u| <= 2**-7
 _LOG_TABLE = _table([math.log1p((j + 0.5) / 64) for j in range(64)])
 _INVERSE_TABLE = _table([1.0 / (1.0 + (j + 0.5) / 64) for j in range(64)])
-_INV_LN2_32 = _f32(32 / math.log(2.0))
+_INV_LN2_8 = _f32(8 / math.log(2.0))
 # sin: x = n pi / 256 + r, |r| <= pi / 512, sin(x) = sin(n pi / 256) cos r + cos(n pi / 256) sin r;
 # pi / 256 in two float64 parts (float64's pi is 1.2e-16 off, which n = 2**13 would show)
 _PI_256 = math.pi / 256, 1.2246467991473532e-16 / 256
@@ -566,6 +566,22 @@ class FloatFloat(Select):
         flat = xp.take(found, xp.reshape(index, (-1,)))
         return xp.reshape(flat, index.shape)
 
+    def _lookup(self, columns: tuple[np.ndarray, ...], j: Any) -> list[Any]:
+        """``column[j]`` of each column of a small table, for a float32 array of whole ``j``
+        from 0 (a chain of ``where``: unlike a gather, XLA keeps it in SIMD code)."""
+        xp = self.xp
+        values = [xp.full_like(j, float(column[0])) for column in columns]
+        for i in range(1, len(columns[0])):
+            later = j >= float(i)
+            values = [
+                xp.where(later, float(column[i]), v)
+                for column, v in zip(columns, values, strict=True)
+            ]
+        return values
+
+    def _nan_to_zero(self, j: Any, r: Range) -> Any:
+        return self.xp.where(j == j, j, 0.0) if r.nan else j
+
     def _index(self, j: Any, r: Range) -> Any:
         """A float32 array of whole numbers as int32 indices (NaN as 0)."""
         xp = self.xp
@@ -870,10 +886,10 @@ class FloatFloat(Select):
         return hi, lo
 
     def exp(self, x: Operand, /) -> Pair:
-        """``2**k 2**(j/32) exp(r)`` for ``x = (32 k + j) log(2) / 32 + r``: ``r`` in pairs (the
-        multiple of log(2) / 32 in three parts, two of them exact), ``2**(j/32)`` from a table of
-        pairs, and ``exp(r) = 1 + r + r^2 / 2 + ...`` with ``|r| <= log(2) / 64``: ``r^2`` exact (Dekker),
-        the terms past it below 2**-22, so that plain float32 keeps them to 2**-46."""
+        """``2**k 2**(j/8) exp(r)`` for ``x = (8 k + j) log(2) / 8 + r``: ``r`` in pairs (the
+        multiple of log(2) / 8 in three parts, two of them exact), ``2**(j/8)`` from a table of
+        pairs, and ``exp(r) = 1 + r + r^2 / 2 + ...`` with ``|r| <= log(2) / 16``: ``r^2`` exact
+        (Dekker), the terms past it below 2**-16, so that plain float32 keeps them to 2**-40."""
         xp = self.xp
         p = self.lift(x)
         rx = p.range
@@ -886,19 +902,19 @@ class FloatFloat(Select):
                 h, min=-104.0 if rx.low < -104.0 else None, max=89.0 if rx.high > 89.0 else None
             )
         lo = p.lo if p.lo is None or h is p.hi else xp.where(h == p.hi, p.lo, 0.0)
-        n = xp.round(h * _INV_LN2_32)
-        s, e = _two_sum(h - n * _LN2_32[0], -(n * _LN2_32[1]))
-        s, e = _two_sum(s, _sum(e, lo, -(n * _LN2_32[2])))  # r = s + e, normalized
-        # exp(r) - 1 = s + s^2 / 2 + (s^3 (1/6 + s / 24) + e (1 + s)), s^2 = z + ze exactly
+        n = xp.round(h * _INV_LN2_8)
+        s, e = _two_sum(h - n * _LN2_8[0], -(n * _LN2_8[1]))
+        s, e = _two_sum(s, _sum(e, lo, -(n * _LN2_8[2])))  # r = s + e, normalized
+        # exp(r) - 1 = s + s^2 / 2 + (s^3 (1/6 + s / 24 + ...) + e (1 + s)), s^2 = z + ze exactly
         z = s * s
         s1, s2 = _split(s)
         ze = _product_error(s, s1, s2, s, s1, s2, z)
-        small = (z * s) * (_f32(1 / 6) + s * _f32(1 / 24)) + ((e + e * s) + ze * 0.5)
+        tail = _f32(1 / 6) + s * (_f32(1 / 24) + s * (_f32(1 / 120) + s * _f32(1 / 720)))
+        small = (z * s) * tail + ((e + e * s) + ze * 0.5)
         w, we = _fast_two_sum(s, z * 0.5)  # exp(r) = 1 + w + we
         we = we + small
-        k = xp.floor(n * (1.0 / 32))
-        index = self._index(n - k * 32.0, rx)
-        th, tl, t1 = (self._gather(column, index) for column in _EXP_TABLE)
+        k = xp.floor(n * 0.125)
+        th, tl, t1 = self._lookup(_EXP_TABLE, self._nan_to_zero(n - k * 8.0, rx))
         # T (1 + w) = T + T w: no sum with a constant, which XLA would reassociate ((1 + w) - 1
         # is folded to w, and the rounding error of 1 + w lost)
         tw = th * w
