@@ -178,17 +178,20 @@ def _table(values: list[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 _EXP_TABLE = _table([2.0 ** (j / 8) for j in range(8)])
 _LN2_8 = _parts(math.log(2.0) / 8, 13, 3)
 _LN2 = _parts(math.log(2.0), 16, 3)  # k log 2 exact in the first two parts for |k| < 2**8
-# log: m in [1 + j/64, 1 + (j+1)/64) is c (1 + u) for c = 1 + (j + 1/2) / 64, |u| <= 2**-7
-_LOG_TABLE = _table([math.log1p((j + 0.5) / 64) for j in range(64)])
-_INVERSE_TABLE = _table([1.0 / (1.0 + (j + 0.5) / 64) for j in range(64)])
+# log: m in [3/4, 3/2) is c (1 + u) for c = 1 + j / 8 (j = -2 to 4), |u| <= 1/12
+_LOG_TABLE = _table([math.log1p(j / 8) for j in range(-2, 5)])
+_INVERSE_TABLE = _table([1.0 / (1.0 + j / 8) for j in range(-2, 5)])
+_THIRD = _split_constant(1 / 3)
 _INV_LN2_8 = _f32(8 / math.log(2.0))
-# sin: x = n pi / 256 + r, |r| <= pi / 512, sin(x) = sin(n pi / 256) cos r + cos(n pi / 256) sin r;
-# pi / 256 in two float64 parts (float64's pi is 1.2e-16 off, which n = 2**13 would show)
-_PI_256 = math.pi / 256, 1.2246467991473532e-16 / 256
-_SIN_TABLE = _table([math.sin(j * math.pi / 256) for j in range(512)])
-_COS_TABLE = _table([math.cos(j * math.pi / 256) for j in range(512)])
+# sin: x = n pi / 16 + r, |r| <= pi / 32; sin(x) = A cos r + B sin r with A, B the sine and
+# cosine of j pi / 16 (j = n mod 8), swapped and negated by the quadrant. pi / 16 in two float64
+# parts (float64's pi is 1.2e-16 off, which n = 2**13 would show)
+_PI_16 = math.pi / 16, 1.2246467991473532e-16 / 16
+_SIN_TABLE = _table([math.sin(j * math.pi / 16) for j in range(8)])
+_COS_TABLE = _table([math.cos(j * math.pi / 16) for j in range(8)])
+_SIXTH = _split_constant(-1 / 6)
 _SIN_BITS = 13
-"""Up to |n| < 2**13 (|x| < 100) the reduction needs no exact products."""
+"""Up to |n| < 2**13 (|x| < 1600) the reduction needs no exact products."""
 
 
 # -- static ranges --------------------------------------------------------------------------------
@@ -462,7 +465,6 @@ class FloatFloat(Select):
     def __init__(self, xp: Any) -> None:
         self.xp = xp
         self.float32 = xp.float32
-        self._tables: dict[tuple[int, Any], Any] = {}
         # Derivatives flow through the hi parts only: an error term is a difference of nearly
         # equal numbers, whose derivative is 1 - 1, and an infinite derivative (sqrt at 0)
         # would make it inf - inf = NaN. JAX is the library that differentiates these calls.
@@ -552,20 +554,6 @@ class FloatFloat(Select):
         c1 = _bits(c, 12)
         return p, _product_error(a, a1, a2, c, c1, c - c1, p)
 
-    def _gather(self, table: np.ndarray, index: Any) -> Any:
-        """``table[index]`` for a float32 table and an integer array ``index``, on its device."""
-        xp = self.xp
-        if self._jax:  # a constant in the program; the index's sharding (explicit meshes)
-            import jax
-
-            return xp.asarray(table).at[index].get(out_sharding=jax.typeof(index).sharding)
-        key = (id(table), index.device)
-        found = self._tables.get(key)
-        if found is None:
-            found = self._tables[key] = xp.asarray(table, device=index.device)
-        flat = xp.take(found, xp.reshape(index, (-1,)))
-        return xp.reshape(flat, index.shape)
-
     def _lookup(self, columns: tuple[np.ndarray, ...], j: Any) -> list[Any]:
         """``column[j]`` of each column of a small table, for a float32 array of whole ``j``
         from 0 (a chain of ``where``: unlike a gather, XLA keeps it in SIMD code)."""
@@ -581,13 +569,6 @@ class FloatFloat(Select):
 
     def _nan_to_zero(self, j: Any, r: Range) -> Any:
         return self.xp.where(j == j, j, 0.0) if r.nan else j
-
-    def _index(self, j: Any, r: Range) -> Any:
-        """A float32 array of whole numbers as int32 indices (NaN as 0)."""
-        xp = self.xp
-        if r.nan:
-            j = xp.where(j == j, j, 0.0)
-        return xp.astype(j, xp.int32)
 
     # -- arithmetic -------------------------------------------------------------------------------
 
@@ -929,9 +910,10 @@ class FloatFloat(Select):
         return Pair(hi, self._stop(lo), self, r)
 
     def log(self, x: Operand, /) -> Pair:
-        """``k log 2 + log c + log1p(u)`` for ``x = 2**k m``, ``m`` in [1, 2), ``c`` the middle
-        of ``m``'s 64th of [1, 2) and ``u = (m - c) / c`` (``|u| <= 2**-7``): ``log c`` and
-        ``1 / c`` from tables of pairs, ``log1p(u) = u - u^2 / 2 + ...`` with ``u^2`` exact."""
+        """``k log 2 + log c + log1p(u)`` for ``x = 2**k m``, ``m`` in [3/4, 3/2), ``c = 1 + j / 8``
+        the nearest such number and ``u = (m - c) / c`` (``|u| <= 1/12``): ``log c`` and ``1 / c``
+        from a table of pairs, ``log1p(u) = u - u^2 / 2 + u^3 / 3 - ...`` with its first three
+        terms in pairs. Within about 2**-38 of the logarithm (and near 1 of it, relatively)."""
         xp = self.xp
         p = self.lift(x)
         rx = p.range
@@ -943,35 +925,50 @@ class FloatFloat(Select):
             hi = xp.where(good, hi, 1.0)
             lo = None if lo is None else xp.where(good, lo, 0.0)
         k, m = self._frexp(hi)
+        big = m >= 1.5
+        m = xp.where(big, m * 0.5, m)
+        k = k + xp.astype(big, self.float32)
         ml = None
         if lo is not None:
             most = max(abs(math.log2(rx.least)) if rx.least > 0.0 else 150.0, 130.0)
             ml, _ = self._scale(lo, None, -k, most)
-        j = xp.floor((m - 1.0) * 64.0)
-        d, dl = _fast_two_sum(m - (j * (1.0 / 64) + (1.0 + 1.0 / 128)), ml)  # m - c exact
-        index = self._index(j, Range(0.0, 0.0, False))
-        ih, il, i1 = (self._gather(column, index) for column in _INVERSE_TABLE)
+        j = xp.round((m - 1.0) * 8.0)  # -2 to 4
+        d, dl = m - (j * 0.125 + 1.0), ml  # m - c exact (Sterbenz)
+        if ml is not None:
+            d, dl = _fast_two_sum(d, ml)
+        ih, il, i1, lh, ll, _ = self._lookup(_INVERSE_TABLE + _LOG_TABLE, j + 2.0)
         # u = (d + dl) / c = (d + dl) (ih + il): a product in pairs, unnormalized
         u = d * ih
         d1, d2 = _split(d)
-        ue = _product_error(ih, i1, ih - i1, d, d1, d2, u) + (
-            d * il + (0.0 if dl is None else dl * ih)
-        )
-        z = u * u
+        ue = _product_error(ih, i1, ih - i1, d, d1, d2, u)
+        ue = ue + (d * il + (0.0 if dl is None else dl * ih))
         u1, u2 = _split(u)
+        z = u * u  # u^2 = z + ze, u^3 = c + ce exactly
         ze = _product_error(u, u1, u2, u, u1, u2, z)
-        # log1p(u) = u - u^2 / 2 + (u^3 (1/3 - u / 4 + u^2 / 5) + ue (1 - u)), u^2 = z + ze
-        small = (z * u) * (_f32(1 / 3) + u * (-0.25 + u * 0.2)) + ((ue - ue * u) - ze * 0.5)
-        t, te = _fast_two_sum(u, z * -0.5)
-        lh, ll = (self._gather(column, index) for column in _LOG_TABLE[:2])
+        z1, z2 = _split(z)
+        c = u * z
+        ce = _product_error(u, u1, u2, z, z1, z2, c) + u * ze
+        t = c * _THIRD[0]  # u^3 / 3 = t + te
+        c1, c2 = _split(c)
+        third1 = _bits(_THIRD[0], 12)
+        te = _product_error(c, c1, c2, _THIRD[0], third1, _THIRD[0] - third1, t)
+        te = te + (c * _THIRD[1] + ce * _THIRD[0])
+        coefficients = [-1 / 4, 1 / 5, -1 / 6, 1 / 7, -1 / 8, 1 / 9, -1 / 10]
+        tail = _f32(coefficients[-1])
+        for coefficient in reversed(coefficients[:-1]):
+            tail = _f32(coefficient) + u * tail
+        # log1p(u + ue) = u - z / 2 + t + (z^2 tail - ze / 2 + te + ue / (1 + u))
+        after = ue * (1.0 - u * (1.0 - u * (1.0 - u * (1.0 - u))))
+        small = (z * z) * tail + ((te - ze * 0.5) + after)
+        s1, e1 = _fast_two_sum(u, z * -0.5)
+        s2, e2 = _fast_two_sum(s1, t)
         s0, e0 = _fast_two_sum(k * _LN2[0], k * _LN2[1])  # k log 2, |k| < 2**8: exact parts
-        s1, e1 = _two_sum(s0, lh)
-        s2, e2 = _two_sum(s1, t)
-        rest = (e1 + e2) + ((e0 + k * _LN2[2]) + (ll + (te + small)))
-        out = self._finish(s2, s2, rest, r, False)
+        s3, e3 = _two_sum(s0, lh)
+        s4, e4 = _two_sum(s3, s2)
+        rest = ((e0 + k * _LN2[2]) + (ll + (e1 + e2))) + ((e3 + e4) + small)
+        out = self._finish(s4, s4, rest, r, False)
         if good is None:
             return out
-        # log(0) = -inf, log(inf) = inf, NaN below 0 and for NaN
         special = xp.where(p.hi == 0.0, -math.inf, xp.where(p.hi > 0.0, p.hi, math.nan))
         return Pair(xp.where(good, out.hi, special), xp.where(good, out.lo, 0.0), self, r)
 
@@ -986,53 +983,80 @@ class FloatFloat(Select):
         return self.exp(x) - 1.0
 
     def _sin(self, x: Operand, quarter_turns: int) -> Pair:
-        """``sin(x + quarter_turns * pi / 2)`` as ``S cos r + C sin r`` for ``x = n pi / 256 +
-        r``: ``S``, ``C`` the sine and cosine of ``n pi / 256`` from tables of pairs, ``|r| <=
-        pi / 512`` in pairs (``n pi / 256`` in exact parts); float32's own sine of ``hi`` past
-        2**23 (where float32 has no fraction)."""
+        """``sin(x + quarter_turns * pi / 2)`` as ``A cos r + B sin r`` for ``x = n pi / 16 + r``,
+        ``|r| <= pi / 32`` in pairs (``n pi / 16`` in exact parts), ``A`` and ``B`` from a table
+        of pairs by ``n``; float32's own sine of ``hi`` past 2**23 (where float32 has no
+        fraction). ``r^2`` and ``r^3 / 6`` are pairs: where the result is about ``r``, their
+        float32 rounding would show."""
         xp = self.xp
         p = self.lift(x)
         rx = p.range
         r = Range(-1.0, 1.0, rx.nan or rx.magnitude == math.inf)
-        limit = 2.0**_SIN_BITS * _PI_256[0] * 0.999
+        limit = 2.0**_SIN_BITS * _PI_16[0] * 0.999
         h, lo = p.hi, p.lo
         huge = None
         if rx.magnitude > limit or rx.nan:
             huge = ~(xp.abs(h) < 2.0**23)  # NaN and inf too
             h = xp.where(huge, 0.0, h)
             lo = None if lo is None else xp.where(huge, 0.0, lo)
-        n = xp.round(h * _f32(256 / math.pi))
+        n = xp.round(h * _f32(16 / math.pi))
         if rx.magnitude <= limit and not rx.nan:
-            # |n| < 2**bits: two parts of pi / 256 of 24 - bits bits multiply n exactly
-            bits = max(1, math.ceil(math.log2(rx.magnitude / _PI_256[0] + 1.0)))
-            q0, q1, q2 = _parts(_PI_256[0], 24 - bits, 3)
+            # |n| < 2**bits: two parts of pi / 16 of 24 - bits bits multiply n exactly
+            bits = max(1, math.ceil(math.log2(rx.magnitude / _PI_16[0] + 1.0)))
+            q0, q1, q2 = _parts(_PI_16[0], 24 - bits, 3)
             s, e = _two_sum(h - n * q0, -(n * q1))
-            e = _sum(e, lo, -(n * _f32(q2 + _PI_256[1])))
-        else:  # any n below 2**31: exact products with three float32 parts of pi / 256
-            q0, q1, q2 = _parts(_PI_256[0] + _PI_256[1], 24, 3)
+            e = _sum(e, lo, -(n * _f32(q2 + _PI_16[1])))
+        else:  # any n below 2**31: exact products with three float32 parts of pi / 16
+            q0, q1, q2 = _parts(_PI_16[0] + _PI_16[1], 24, 3)
             p0, e0 = self._two_prod_constant(n, q0)
             p1, e1 = self._two_prod_constant(n, q1)
             s, e = _two_sum(h - p0, -p1)  # h - p0 exact (Sterbenz)
             e = _sum(e, lo, -(e0 + (e1 + n * q2)))
         s, e = _two_sum(s, e)  # r = s + e, normalized
+        s1, s2 = _split(s)
         z = s * s
-        # sin r - r and cos r - 1, each to 2**-24 of itself (r^3 / 6 <= 2**-26, r^2 / 2 <= 2**-15)
-        sin_r, sin_e = _two_sum(s, e + s * z * (_f32(-1 / 6) + z * _f32(1 / 120)))
-        cos_m1 = z * (-0.5 + z * _f32(1 / 24)) - s * e
-        j = n + float(128 * quarter_turns)
-        index = self._index(j - xp.floor(j * (1.0 / 512)) * 512.0, Range(0, 0, False))
-        sh, sl = (self._gather(column, index) for column in _SIN_TABLE[:2])
-        ch, cl, c1 = (self._gather(column, index) for column in _COS_TABLE)
-        # C sin r in pairs, S + the rest
-        c_sin = ch * sin_r
-        r1, r2 = _split(sin_r)
-        c_err = _product_error(ch, c1, ch - c1, sin_r, r1, r2, c_sin) + (ch * sin_e + cl * sin_r)
-        total, err = _two_sum(sh, c_sin)
-        out = self._finish(total, total, err + ((sl + c_err) + sh * cos_m1), r, False)
+        ze = _product_error(s, s1, s2, s, s1, s2, z)
+        z1, z2 = _split(z)
+        c = s * z  # r^3 = c + ce
+        ce = _product_error(s, s1, s2, z, z1, z2, c) + s * ze
+        # sin r = r - r^3 / 6 + r^3 (z / 120 - ...): -c / 6 in pairs, the rest to float32
+        t = c * _SIXTH[0]
+        c1, c2 = _split(c)
+        sixth1 = _bits(_SIXTH[0], 12)
+        te = _product_error(c, c1, c2, _SIXTH[0], sixth1, _SIXTH[0] - sixth1, t)
+        tail = z * (_f32(1 / 120) + z * (_f32(-1 / 5040) + z * _f32(1 / 362880)))
+        te = te + ((c * _SIXTH[1] + ce * _SIXTH[0]) + (c * tail - (e * z) * 0.5))
+        sr, sre = _two_sum(s, t)
+        sre = sre + (e + te)
+        # cos r - 1 = -z / 2 (exact) + rest
+        half = z * -0.5
+        rest = (z * z) * (_f32(1 / 24) + z * (_f32(-1 / 720) + z * _f32(1 / 40320)))
+        rest = rest - (ze * 0.5 + s * e)
+        # the quadrant of n (+ quarter_turns) and n mod 8
+        m = n + float(8 * quarter_turns)
+        m = m - xp.floor(m * 0.03125) * 32.0  # 0 to 31
+        q = xp.floor(m * 0.125)
+        sh, sl, st, ch, cl, ct = self._lookup(_SIN_TABLE + _COS_TABLE, m - q * 8.0)
+        odd = (q == 1.0) | (q == 3.0)
+        ah, al, at = xp.where(odd, ch, sh), xp.where(odd, cl, sl), xp.where(odd, ct, st)
+        bh, bl, bt = xp.where(odd, -sh, ch), xp.where(odd, -sl, cl), xp.where(odd, -st, ct)
+        # A cos r + B sin r = A + A (cos r - 1) + B sin r
+        u = ah * half
+        h1, h2 = _split(half)
+        ue = _product_error(ah, at, ah - at, half, h1, h2, u) + (al * half + ah * rest)
+        v = bh * sr
+        r1, r2 = _split(sr)
+        ve = _product_error(bh, bt, bh - bt, sr, r1, r2, v) + (bh * sre + bl * sr)
+        total, err = _two_sum(ah, v)
+        total, err2 = _two_sum(total, u)
+        out = self._finish(total, total, (err + err2) + (al + (ue + ve)), r, False)
+        negative = q >= 2.0
+        hi_out = xp.where(negative, -out.hi, out.hi)
+        lo_out = xp.where(negative, -out.lo, out.lo)
         if huge is None:
-            return out
+            return Pair(hi_out, lo_out, self, r)
         plain = (xp.sin if quarter_turns == 0 else xp.cos)(xp.where(huge, p.hi, 0.0))
-        return Pair(xp.where(huge, plain, out.hi), xp.where(huge, 0.0, out.lo), self, r)
+        return Pair(xp.where(huge, plain, hi_out), xp.where(huge, 0.0, lo_out), self, r)
 
     def sin(self, x: Operand, /) -> Pair:
         return self._sin(x, 0)
