@@ -316,3 +316,19 @@ def test_jax_sharded_steps() -> None:
     }
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("edge", [e for e in EDGES if e.id in COMPILED], ids=lambda e: e.id)
+def test_torch_namespace(edge: Edge) -> None:
+    """Pairs on torch's namespace, as on a device without float64 (Apple MPS): run here on the
+    CPU by the function the array layer calls there."""
+    torch = pytest.importorskip("torch")
+    import array_api_compat.torch as xp
+
+    from lrschedule import _float_float
+
+    steps, exact, scalar = _reference(edge.id)
+    formula = edge.schedule._evaluate
+    result = _float_float.evaluate(formula, xp, torch.asarray(steps), torch.float32)
+    assert result.dtype == torch.float32
+    _check(edge, steps, result.numpy(), exact, scalar)

@@ -259,7 +259,7 @@ class Select:
         xp: Any = self
         if not any(callable(piece) for piece in pieces):
             table = (tuple(boundaries), tuple(pieces))
-            return piecewise_constant(xp, step, table, closed)  # type: ignore[arg-type]
+            return self._table(step, table, closed)  # type: ignore[arg-type]
         first = pieces[0]
         value = first(xp, step) if callable(first) else xp.where(step == step, first, step)
         for boundary, piece in zip(boundaries, pieces[1:], strict=True):
@@ -268,6 +268,10 @@ class Select:
             later = step >= boundary if closed == "left" else step > boundary
             value = xp.where(later, piece, value)
         return value
+
+    def _table(self, step: Any, table: Table, closed: str) -> Any:
+        """:func:`piecewise_constant` in this namespace (float-float pairs search their own way)."""
+        return piecewise_constant(self, step, table, closed)
 
     def indicator(self, condition: Any, like: Any, /) -> Any:
         """1 where ``condition`` holds and 0 elsewhere, in the dtype of ``like`` (the compute
@@ -404,6 +408,11 @@ def _run_torch(xp: Any, formula: Formula, step: Any, compute: Any, result: Any, 
     """The formula over a torch tensor outside torch.compile: whole on a GPU, in chunks of
     :data:`TORCH_CHUNK` on the CPU."""
     torch = sys.modules["torch"]
+    if compute == torch.float32:  # no float64 on this device (Apple MPS): float32 pairs
+        from lrschedule import _float_float
+
+        if not _float_float.raw_float32():
+            return _float_float.evaluate(formula, xp, step, result)
     fx = _formula_namespace(xp, step)
 
     def run(part: Any) -> Any:
@@ -666,7 +675,7 @@ def _evaluate_elsewhere(
         value = _launch("launch_cupy", formula, step, compute, result)
         if value is not None:
             return value
-    if compute == xp.float32:  # no float64 on this device: float32 pairs, ~48 bits, if asked
+    if compute == xp.float32:  # no float64 on this device: float32 pairs, unless switched off
         from lrschedule import _float_float
 
         if not _float_float.raw_float32():
@@ -816,8 +825,8 @@ def piecewise_constant(xp: Any, step: Any, table: Table, closed: str = "right") 
     import array_api_compat  # not at the top: importing lrschedule stays cheap
 
     boundaries, values = table
-    # a step that is no array (a float-float pair, the GPU kernel tracer's node) keeps the
-    # chain: the kernel compiler turns a long chain into a binary search of its own
+    # a step that is no array (the GPU kernel tracer's node) keeps the chain: the kernel
+    # compiler turns a long chain into a binary search of its own
     if len(boundaries) < SEARCH_FROM or not array_api_compat.is_array_api_obj(step):
         result = xp.where(step == step, values[0], step)  # a NaN step stays NaN
         for boundary, value in zip(boundaries, values[1:], strict=True):

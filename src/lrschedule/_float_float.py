@@ -9,20 +9,28 @@ is the namespace a formula then sees: the same ``_evaluate(xp, step)`` runs unch
 
 Arithmetic uses error-free transformations: TwoSum for sums, Dekker's product with Veltkamp's
 split for products (every partial product is exact, so a compiler that contracts a multiply and
-an add into an FMA changes nothing), a corrected quotient for division. ``exp``, ``log``,
-``sin``/``cos``, ``sqrt`` and ``pow`` reduce their argument exactly in pairs and evaluate a
-polynomial whose leading terms are pairs and whose small tail is plain float32 (its rounding is
-below 2**-36 of the result): about 36 good bits, enough for results correctly rounded to float32
-nearly always and within 1 ulp always. A step enters exactly: an integer step is split into a
-multiple of 2**24 and the rest, each exact in float32.
+an add into an FMA changes nothing), a quotient from a reciprocal with the exact remainder as its
+correction. ``exp``, ``log`` and ``sin``/``cos`` reduce their argument exactly in pairs, take
+the value at the nearest of a few points from a small table of pairs (a chain of ``where``) and
+evaluate a short polynomial whose leading terms are pairs: within about 2**-38 of the exact
+value, enough for float32 results correctly rounded nearly always and within 1 ulp always. A
+step enters exactly: an integer step is split into a multiple of 2**24 and the rest, each exact
+in float32.
+
+Cost: each pair carries a static :class:`Range` (bounds, NaN, whole numbers), so the guards for
+non-finite values and flushed subnormals run only where the range does not exclude them. On
+JAX, nothing in a schedule is an operation XLA counts as expensive (division, ``log``, ``exp``,
+``sqrt``: their seeds come from the float32 bits), so XLA fuses the whole formula into one
+kernel, and the result passes one division that keeps it out of its consumers' kernels
+(:func:`_once`). Under ``jax.jit`` 10**7 steps take about 2.6 times the plain float32 formula,
+and an optimizer's compiled step about what it takes with optax's float32 schedule
+(docs/performance.md).
 
 Non-finite values: an operation whose pair result would not be finite (inf, NaN, an overflow
 inside a split) keeps the plain float32 result with ``lo = 0``, so ``inf`` and ``NaN`` behave
 as in float32 arithmetic.
 
-Opt-in for now: :class:`set_raw_float32` ``(False)`` turns pairs on. They are several times the
-cost of the plain float32 formula under ``jax.jit`` (docs/performance.md), more than the goal
-the pairs must meet before they become the default.
+On by default: :class:`set_raw_float32` ``(True)`` turns pairs off, for plain float32 speed.
 """
 
 from __future__ import annotations
@@ -33,11 +41,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from lrschedule._array import Select
+from lrschedule._array import SEARCH_FROM, Select, piecewise_constant
 
 __all__ = ["FloatFloat", "Pair", "evaluate", "raw_float32", "set_raw_float32"]
 
-_raw = True
+_raw = False
 
 
 def raw_float32() -> bool:
@@ -46,24 +54,25 @@ def raw_float32() -> bool:
 
 
 class set_raw_float32:  # noqa: N801 - a function to the user, as torch.set_grad_enabled
-    """Run schedules in plain float32 where the device has no float64 (``True``, the default
-    for now), or in float-float pairs (``False``).
+    """Run schedules in plain float32 where the device has no float64 (``True``), or in
+    float-float pairs (``False``, the default).
 
-    Where the compute dtype is float32 for lack of float64 (JAX without x64, TPUs), lrschedule can
-    compute every formula in pairs of float32 numbers, about 48 bits, so that float32 results are
-    correctly rounded at any step count, where plain float32 drifts by up to thousands of ulp at
-    large step counts. Pairs cost several times the arithmetic of plain float32, so they are
-    opt-in until they are cheap enough to be the default. The mode is read when a call is traced
-    or run: a function already compiled by ``jax.jit`` keeps what it was traced with.
+    Where the compute dtype is float32 for lack of float64 (JAX without x64, TPUs, Apple MPS),
+    lrschedule computes every formula in pairs of float32 numbers, so that float32 results are
+    correctly rounded at any step count (within 1 ulp always), where plain float32 drifts by up to
+    thousands of ulp at large step counts. Pairs cost about 2.6 times the plain formula over
+    10**7 steps under ``jax.jit``, and nothing measurable in a compiled training step; ``True``
+    opts out. The mode is read when a call is traced or run: a function already compiled by
+    ``jax.jit`` keeps what it was traced with.
 
     Call it to set the mode, or use it as a context manager to set it for a block:
 
     >>> import lrschedule
-    >>> with lrschedule.set_raw_float32(False):
+    >>> with lrschedule.set_raw_float32(True):
     ...     print(lrschedule.raw_float32())
-    False
-    >>> lrschedule.raw_float32()
     True
+    >>> lrschedule.raw_float32()
+    False
     """
 
     def __init__(self, enabled: bool) -> None:
@@ -89,7 +98,7 @@ def evaluate(formula: Callable[[Any, Any], Any], xp: Any, step: Any, result: Any
     # 0/0, which the pair arithmetic then discards: the values are IEEE's either way
     with np.errstate(all="ignore"):
         value = ff.to_result(formula(ff, ff.from_step(step)), result)
-        if ff._jax:
+        if ff._jax and step.ndim == 0:
             value = _once(xp, value, step)
     return value
 
@@ -97,7 +106,7 @@ def evaluate(formula: Callable[[Any, Any], Any], xp: Any, step: Any, result: Any
 def _once(xp: Any, value: Any, step: Any) -> Any:
     """``value`` divided by a 1 that XLA cannot see is 1 (the step times 0, plus 1).
 
-    Pairs are hundreds of cheap operations, which XLA copies into every consumer of the result:
+    Pairs are hundreds of cheap operations, which XLA copies into every consumer of a 0-d result:
     in an optimizer's update, once per element of each parameter. XLA never copies a division
     into a consumer that reads its value more than once, so the schedule becomes a computation
     of its own, run once (an ``optimization_barrier`` is gone before fusion).
@@ -761,6 +770,42 @@ class FloatFloat(Select):
         p = self.lift(x)
         return self.multiply(p, p)
 
+    def _table(self, step: Any, table: Any, closed: str) -> Any:
+        """The step function ``table`` (boundaries, values) at a pair ``step``: below
+        :data:`~lrschedule._array.SEARCH_FROM` boundaries a chain of ``where``; from there a
+        search: the number of boundaries below the step (at most the step with
+        ``closed="left"``) among the boundaries' high parts, plus, among the few whose high part
+        equals the step's, those with a lower low part. A NaN step gives NaN."""
+        xp = self.xp
+        p = self.lift(step)
+        boundaries, values = table
+        if len(boundaries) < SEARCH_FROM:
+            return piecewise_constant(self, p, table, closed)
+        bh, bl, _ = _table(list(boundaries))
+        vh, vl, _ = _table(list(values))
+        left = closed == "right"  # the boundaries strictly below the step count
+        device = {} if self._jax else {"device": p.hi.device}
+        keys = xp.asarray(bh, **device)
+        flat = xp.reshape(p.hi, (-1,))
+        if p.lo is None and not np.any(bl):
+            index = xp.searchsorted(keys, flat, side="left" if left else "right")
+        else:
+            start = xp.searchsorted(keys, flat, side="left")
+            end = xp.searchsorted(keys, flat, side="right")
+            step_lo = 0.0 if p.lo is None else xp.reshape(p.lo, (-1,))
+            low = xp.asarray(bl, **device)
+            _, counts = np.unique(bh, return_counts=True)
+            index = start
+            for t in range(int(counts.max())):  # the boundaries that share one high part
+                at = xp.clip(start + t, max=len(bh) - 1)
+                lower = xp.take(low, at) < step_lo if left else xp.take(low, at) <= step_lo
+                index = index + xp.astype((start + t < end) & lower, start.dtype)
+        hi = xp.reshape(xp.take(xp.asarray(vh, **device), index), p.hi.shape)
+        lo = xp.reshape(xp.take(xp.asarray(vl, **device), index), p.hi.shape)
+        r = Range(float(min(values)), float(max(values)), p.range.nan)
+        nan = p.hi != p.hi
+        return Pair(xp.where(nan, p.hi, hi), xp.where(nan, 0.0, lo), self, r)
+
     # -- rounding to whole numbers ----------------------------------------------------------------
 
     def floor(self, x: Operand, /) -> Pair:
@@ -1162,7 +1207,7 @@ class FloatFloat(Select):
         if ry.low < -300.0 or ry.high > 300.0:
             h = xp.clip(h, min=-300.0, max=300.0)
         most = max(abs(low), abs(high)) + 1.0
-        if ry.whole:  # a power of two, exactly
+        if ry.whole and not ry.nan:  # a power of two, exactly
             hi, _ = self._scale(xp.ones_like(h), None, h, most)
             return Pair(hi, None, self, r._replace(tiny=min(r.tiny, 1.0)))
         n = xp.round(h)
