@@ -309,6 +309,11 @@ def jax_backend(x64: bool) -> Backend:
 
     jax.config.update("jax_enable_x64", x64)
     jnp = jax.numpy
+    # like for like with the float32 candidates: lrschedule's plain float32 formula (its default
+    # there, float-float pairs, is measured against it in float_float.py)
+    import lrschedule
+
+    lrschedule.set_raw_float32(True)
     hand = {n: {f.__name__: jax.jit(f) for f in fs} for n, fs in JAX_HAND.items()}
     if not x64:  # optax has no closed-form SGDR
         import percall
@@ -317,6 +322,8 @@ def jax_backend(x64: bool) -> Backend:
             if name in VECTOR[:3]:
                 hand[name]["optax"] = jax.jit(fn)
     note = f"every candidate under `jax.jit`, compiled per shape before timing ({jax.default_backend()})"
+    if not x64:
+        note += "; lrschedule's plain float32 formula (`set_raw_float32(True)`; pairs: float_float)"
     return Backend(
         hand, note, common.versions("jax", "optax"), lambda d, n: jnp.arange(n, dtype=d), jnp.asarray,
         call=lambda f, s: f(s).block_until_ready(), wrap=lambda s: jax.jit(s.__call__),

@@ -94,13 +94,50 @@ def evaluate(formula: Callable[[Any, Any], Any], xp: Any, step: Any, result: Any
     """``formula`` at the array ``step`` of namespace ``xp`` in float-float pairs, rounded once to
     the ``result`` dtype (below zero the step counts as 0, NaN stays NaN)."""
     ff = _namespace(xp)
+    if ff._jax:
+        import jax
+
+        if not isinstance(step, jax.core.Tracer):  # eager: one compiled call, not hundreds
+            compiled = _compiled(ff, formula, result)
+            if compiled is not None:
+                return compiled(step)
+    return _evaluate(ff, formula, step, result)
+
+
+def _evaluate(ff: FloatFloat, formula: Callable[[Any, Any], Any], step: Any, result: Any) -> Any:
     # NumPy-backed arrays (array-api-strict) would warn where a pair's error term meets inf or
     # 0/0, which the pair arithmetic then discards: the values are IEEE's either way
     with np.errstate(all="ignore"):
         value = ff.to_result(formula(ff, ff.from_step(step)), result)
         if ff._jax and step.ndim == 0:
-            value = _once(xp, value, step)
+            value = _once(ff.xp, value, step)
     return value
+
+
+_COMPILED_MOST = 256
+_compiled_formulas: dict[tuple[Any, str], Callable[[Any], Any]] = {}
+
+
+def _compiled(ff: FloatFloat, formula: Callable[[Any, Any], Any], result: Any) -> Any:
+    """``formula`` in pairs under ``jax.jit``, for eager JAX steps: a schedule's pairs are
+    hundreds of operations, each a dispatch of its own outside ``jax.jit`` (milliseconds a call).
+    One per formula (a schedule's bound ``_evaluate``, equal for equal schedules) and result
+    dtype, the last :data:`_COMPILED_MOST` kept; ``None`` for a formula that is not hashable."""
+    import functools
+
+    import jax
+
+    key = (formula, str(result))
+    try:
+        found = _compiled_formulas.get(key)
+    except TypeError:  # an unhashable schedule: traced on every call
+        return None
+    if found is None:
+        if len(_compiled_formulas) >= _COMPILED_MOST:
+            del _compiled_formulas[next(iter(_compiled_formulas))]
+        found = jax.jit(functools.partial(_evaluate, ff, formula, result=result))
+        _compiled_formulas[key] = found
+    return found
 
 
 def _once(xp: Any, value: Any, step: Any) -> Any:
