@@ -235,6 +235,10 @@ _INV_LN2_8 = _f32(8 / math.log(2.0))
 _PI_16 = math.pi / 16, 1.2246467991473532e-16 / 16
 _SIN_TABLE = _table([math.sin(j * math.pi / 16) for j in range(8)])
 _COS_TABLE = _table([math.cos(j * math.pi / 16) for j in range(8)])
+# sin and cos of n pi / 16 for n = 0 to 8 (the first quadrant, its end exact): no quadrant logic
+_QUARTER_TABLE = _table([*(math.sin(j * math.pi / 16) for j in range(8)), 1.0]) + _table(
+    [*(math.cos(j * math.pi / 16) for j in range(8)), 0.0]
+)
 _SIXTH = _split_constant(-1 / 6)
 _SIN_BITS = 13
 """Up to |n| < 2**13 (|x| < 1600) the reduction needs no exact products."""
@@ -1114,14 +1118,19 @@ class FloatFloat(Select):
         half = z * -0.5
         rest = (z * z) * (_f32(1 / 24) + z * (_f32(-1 / 720) + z * _f32(1 / 40320)))
         rest = rest - (ze * 0.5 + s * e)
-        # the quadrant of n (+ quarter_turns) and n mod 8
-        m = n + float(8 * quarter_turns)
-        m = m - xp.floor(m * 0.03125) * 32.0  # 0 to 31
-        q = xp.floor(m * 0.125)
-        sh, sl, st, ch, cl, ct = self._lookup(_SIN_TABLE + _COS_TABLE, m - q * 8.0)
-        odd = (q == 1.0) | (q == 3.0)
-        ah, al, at = xp.where(odd, ch, sh), xp.where(odd, cl, sl), xp.where(odd, ct, st)
-        bh, bl, bt = xp.where(odd, -sh, ch), xp.where(odd, -sl, cl), xp.where(odd, -st, ct)
+        negative = None
+        if quarter_turns == 0 and huge is None and rx.low >= 0.0 and rx.high < 8.5 * _PI_16[0]:
+            # 0 <= n <= 8 (a schedule's sin, from 0 to pi / 2): A and B straight from the table
+            ah, al, at, bh, bl, bt = self._lookup(_QUARTER_TABLE, n)
+        else:  # the quadrant of n (+ quarter_turns) and n mod 8
+            m = n + float(8 * quarter_turns)
+            m = m - xp.floor(m * 0.03125) * 32.0  # 0 to 31
+            q = xp.floor(m * 0.125)
+            sh, sl, st, ch, cl, ct = self._lookup(_SIN_TABLE + _COS_TABLE, m - q * 8.0)
+            odd = (q == 1.0) | (q == 3.0)
+            ah, al, at = xp.where(odd, ch, sh), xp.where(odd, cl, sl), xp.where(odd, ct, st)
+            bh, bl, bt = xp.where(odd, -sh, ch), xp.where(odd, -sl, cl), xp.where(odd, -st, ct)
+            negative = q >= 2.0
         # A cos r + B sin r = A + A (cos r - 1) + B sin r
         u = ah * half
         h1, h2 = _split(half)
@@ -1132,9 +1141,10 @@ class FloatFloat(Select):
         total, err = _two_sum(ah, v)
         total, err2 = _two_sum(total, u)
         out = self._finish(total, total, (err + err2) + (al + (ue + ve)), r, False)
-        negative = q >= 2.0
-        hi_out = xp.where(negative, -out.hi, out.hi)
-        lo_out = xp.where(negative, -out.lo, out.lo)
+        hi_out, lo_out = out.hi, out.lo
+        if negative is not None:
+            hi_out = xp.where(negative, -out.hi, out.hi)
+            lo_out = xp.where(negative, -out.lo, out.lo)
         if huge is None:
             return Pair(hi_out, lo_out, self, r)
         plain = (xp.sin if quarter_turns == 0 else xp.cos)(xp.where(huge, p.hi, 0.0))
