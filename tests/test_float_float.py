@@ -41,7 +41,7 @@ edge is checked eagerly, and on array-api-strict's devices."""
 
 @pytest.fixture(autouse=True)
 def _pairs() -> Iterator[None]:
-    """Pairs are opt-in (lrschedule.set_raw_float32(False)): on for every test here."""
+    """Pairs (the default) for every test here, whatever another test switched."""
     with lrschedule.set_raw_float32(False):
         yield
 
