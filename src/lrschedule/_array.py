@@ -408,11 +408,10 @@ def _run_torch(xp: Any, formula: Formula, step: Any, compute: Any, result: Any, 
     """The formula over a torch tensor outside torch.compile: whole on a GPU, in chunks of
     :data:`TORCH_CHUNK` on the CPU."""
     torch = sys.modules["torch"]
-    if compute == torch.float32:  # no float64 on this device (Apple MPS): float32 pairs
-        from lrschedule import _float_float
-
-        if not _float_float.raw_float32():
-            return _float_float.evaluate(formula, xp, step, result)
+    if compute == torch.float32:  # no float64 on this device (Apple MPS)
+        value = _pairs(formula, xp, step, result)
+        if value is not None:
+            return value
     fx = _formula_namespace(xp, step)
 
     def run(part: Any) -> Any:
@@ -675,12 +674,19 @@ def _evaluate_elsewhere(
         value = _launch("launch_cupy", formula, step, compute, result)
         if value is not None:
             return value
-    if compute == xp.float32:  # no float64 on this device: float32 pairs, unless switched off
-        from lrschedule import _float_float
-
-        if not _float_float.raw_float32():
-            return _float_float.evaluate(formula, xp, step, result)
+    if compute == xp.float32:  # no float64 on this device
+        return _pairs(formula, xp, step, result)
     return None
+
+
+def _pairs(formula: Formula, xp: Any, step: Any, result: Any) -> Any:
+    """The formula in float-float pairs on a device without float64 (:mod:`lrschedule._float_float`),
+    ``None`` where :func:`~lrschedule.set_raw_float32` switched them off."""
+    from lrschedule import _float_float  # imported at the first such call
+
+    if _float_float.raw_float32():
+        return None
+    return _float_float.evaluate(formula, xp, step, result)
 
 
 def _launch(launcher: str, formula: Formula, step: Any, compute: Any, result: Any) -> Any:

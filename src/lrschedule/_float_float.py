@@ -232,12 +232,11 @@ _INV_LN2_8 = _f32(8 / math.log(2.0))
 # cosine of j pi / 16 (j = n mod 8), swapped and negated by the quadrant. pi / 16 in two float64
 # parts (float64's pi is 1.2e-16 off, which n = 2**13 would show)
 _PI_16 = math.pi / 16, 1.2246467991473532e-16 / 16
-_SIN_TABLE = _table([math.sin(j * math.pi / 16) for j in range(8)])
-_COS_TABLE = _table([math.cos(j * math.pi / 16) for j in range(8)])
+_SINES = [math.sin(j * math.pi / 16) for j in range(8)]
+_COSINES = [math.cos(j * math.pi / 16) for j in range(8)]
+_SIN_TABLE, _COS_TABLE = _table(_SINES), _table(_COSINES)
 # sin and cos of n pi / 16 for n = 0 to 8 (the first quadrant, its end exact): no quadrant logic
-_QUARTER_TABLE = _table([*(math.sin(j * math.pi / 16) for j in range(8)), 1.0]) + _table(
-    [*(math.cos(j * math.pi / 16) for j in range(8)), 0.0]
-)
+_QUARTER_TABLE = _table([*_SINES, 1.0]) + _table([*_COSINES, 0.0])
 _SIXTH = _split_constant(-1 / 6)
 _SIN_BITS = 13
 """Up to |n| < 2**13 (|x| < 1600) the reduction needs no exact products."""
@@ -1033,10 +1032,7 @@ class FloatFloat(Select):
         z1, z2 = _split(z)
         c = u * z
         ce = _product_error(u, u1, u2, z, z1, z2, c) + u * ze
-        t = c * _THIRD[0]  # u^3 / 3 = t + te
-        c1, c2 = _split(c)
-        third1 = _bits(_THIRD[0], 12)
-        te = _product_error(c, c1, c2, _THIRD[0], third1, _THIRD[0] - third1, t)
+        t, te = self._two_prod_constant(c, _THIRD[0])  # u^3 / 3 = t + te
         te = te + (c * _THIRD[1] + ce * _THIRD[0])
         coefficients = [-1 / 4, 1 / 5, -1 / 6, 1 / 7, -1 / 8, 1 / 9, -1 / 10]
         tail = _f32(coefficients[-1])
@@ -1105,10 +1101,7 @@ class FloatFloat(Select):
         c = s * z  # r^3 = c + ce
         ce = _product_error(s, s1, s2, z, z1, z2, c) + s * ze
         # sin r = r - r^3 / 6 + r^3 (z / 120 - ...): -c / 6 in pairs, the rest to float32
-        t = c * _SIXTH[0]
-        c1, c2 = _split(c)
-        sixth1 = _bits(_SIXTH[0], 12)
-        te = _product_error(c, c1, c2, _SIXTH[0], sixth1, _SIXTH[0] - sixth1, t)
+        t, te = self._two_prod_constant(c, _SIXTH[0])
         tail = z * (_f32(1 / 120) + z * (_f32(-1 / 5040) + z * _f32(1 / 362880)))
         te = te + ((c * _SIXTH[1] + ce * _SIXTH[0]) + (c * tail - (e * z) * 0.5))
         sr, sre = _two_sum(s, t)
