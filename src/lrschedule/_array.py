@@ -179,6 +179,9 @@ class _PythonMath:
     def indicator(condition: bool, like: float, /) -> float:
         return 1.0 if condition else 0.0
 
+    def estimate(self, f: Formula, x: float, /) -> float:
+        return float(f(self, x))
+
 
 def _float_select(xp: Any) -> Callable[..., float]:
     """:meth:`Select.select` on a Python float, for namespace ``xp``: a binary search, and only
@@ -228,6 +231,7 @@ raw_math.__dict__.update(
     }
 )
 raw_math.select = _float_select(raw_math)
+raw_math.estimate = lambda f, x, /: f(raw_math, x)
 """:mod:`math`'s own functions, which raise on overflow and domain errors instead of returning inf
 or NaN: the fastest path for the usual finite step, retried with :data:`python_math` whenever one
 raises."""
@@ -272,6 +276,14 @@ class Select:
     def _table(self, step: Any, table: Table, closed: str) -> Any:
         """:func:`piecewise_constant` in this namespace (float-float pairs search their own way)."""
         return piecewise_constant(self, step, table, closed)
+
+    def estimate(self, f: Formula, x: Any, /) -> Any:
+        """``f(xp, x)`` where the formula needs it only roughly, and makes the result exact by
+        itself (a period's index, corrected in exact step units): ``f`` non-decreasing, and
+        right to within a few float32 ulps of its intermediate values, which the formula
+        tolerates. Every namespace computes ``f`` as usual; float-float pairs compute it in
+        plain float32 (:mod:`lrschedule._float_float`)."""
+        return f(self, x)
 
     def indicator(self, condition: Any, like: Any, /) -> Any:
         """1 where ``condition`` holds and 0 elsewhere, in the dtype of ``like`` (the compute

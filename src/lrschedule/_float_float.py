@@ -40,6 +40,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from lrschedule import _array
 from lrschedule._array import SEARCH_FROM, Select, piecewise_constant
 
 __all__ = ["FloatFloat", "Pair", "evaluate", "raw_float32", "set_raw_float32"]
@@ -626,6 +627,8 @@ class FloatFloat(Select):
         ah, al, ra, _ = self._parts(a)
         bh, bl, rb, _ = self._parts(b)
         r = _add_range(ra, rb)
+        if al is None and bl is None and r.whole and r.magnitude <= 2.0**24 and not r.nan:
+            return Pair(ah + bh, None, self, r)  # whole numbers below 2**24: exact
         if rb.magnitude <= ra.least:
             s, e = _fast_two_sum(ah, bh)
         elif ra.magnitude <= rb.least and not isinstance(bh, float):
@@ -790,6 +793,19 @@ class FloatFloat(Select):
         xp = self.xp
         lo = None if p.lo is None else xp.where(negative, -p.lo, p.lo)
         return Pair(xp.where(negative, -p.hi, p.hi), lo, self, bounds)
+
+    def estimate(self, f: Callable[[Any, Any], Any], x: Operand, /) -> Pair:
+        """``f`` where the formula needs it only roughly (:meth:`Select.estimate`): in plain
+        float32, on the pair's high part. Its range is ``f``'s on the bounds of ``x``'s, widened
+        by far more than float32's error (a range must hold every value)."""
+        p = self.lift(x)
+        r = p.range
+        ends = [float(f(_array.python_math, v)) for v in (r.low, r.high)]
+        margin = (1.0 + max(map(abs, ends))) * 2.0**-8
+        value = f(_array._formula_namespace(self.xp, p.hi), p.hi)
+        return Pair(
+            value, None, self, _interval(ends[0] - margin, ends[1] + margin, r.nan, 0.0, False)
+        )
 
     def isfinite(self, x: Operand, /) -> Any:
         return self.xp.isfinite(self.lift(x).hi)
@@ -1248,10 +1264,12 @@ class FloatFloat(Select):
         most = max(abs(low), abs(high)) + 1.0
         if ry.whole and not ry.nan:  # a power of two, exactly
             hi, _ = self._scale(xp.ones_like(h), None, h, most)
-            return Pair(hi, None, self, r._replace(tiny=min(r.tiny, 1.0)))
+            r = Range(2.0**low, 2.0**high, False, 2.0**low, low >= 0.0)
+            return Pair(hi, None, self, r)
         n = xp.round(h)
         lo = y.lo if y.lo is None or h is y.hi else xp.where(h == y.hi, y.lo, 0.0)
-        f = self._finish(h - n, h - n, lo, Range(-0.5, 0.5, ry.nan), False)  # h - n exact
+        fr = Range(-0.5, 0.5, ry.nan)  # h - n is exact
+        f = Pair(h - n, None, self, fr) if lo is None else self._finish(h - n, h - n, lo, fr, False)
         value = self.exp(f * math.log(2.0))
         hi, lo = self._scale(value.hi, value.lo, n, most)
         return Pair(hi, None if lo is None else xp.where(xp.isfinite(hi), lo, 0.0), self, r)

@@ -179,10 +179,13 @@ class CosineDecayRestarts(LearningRateSchedule):
             start_scale,  # S_i = (t_mul^i - 1) * this
             t0.is_integer() and t_mul.is_integer(),  # every S_i is a whole number
             _last_period(t0, t_mul, start_scale),
+            # float32 finds the period to within a fraction of one (its error is a few float32
+            # ulps of this factor, times the log of at most 2**128 steps): a rough closed form
+            t_mul != 1.0 and 1.0 / math.log(t_mul) <= 2.0**12,
         )
         self._store(_periods=periods)
 
-    _periods: tuple[float, float, float, bool, float] = derived()
+    _periods: tuple[float, float, float, bool, float, bool] = derived()
     """Constants of the period arithmetic."""
 
     @property
@@ -192,7 +195,7 @@ class CosineDecayRestarts(LearningRateSchedule):
     def _period(self, xp: Any, step: Any) -> tuple[Any, Any, Any]:
         """The period ``i`` of ``step``, the step's offset in it and its length, exact."""
         t0, t_mul = self.first_decay_steps, self.t_mul
-        log1p_scale, per_log_t_mul, start_scale, whole, last = self._periods
+        log1p_scale, per_log_t_mul, start_scale, whole, last, rough = self._periods
         if t_mul == 1.0:
             i = xp.floor(step / t0)
             # step / t0 may round either way at a period's start (XLA also turns the division
@@ -200,12 +203,18 @@ class CosineDecayRestarts(LearningRateSchedule):
             i = xp.where(i * t0 > step, i - 1.0, i)
             i = xp.where((i + 1.0) * t0 <= step, i + 1.0, i)
             return i, step - i * t0, t0
+
         # Period i starts at S_i = T_0 (m^i - 1) / (m - 1) and lasts L_i = T_0 m^i: the closed
-        # form for i, at most the last period whose start and length are finite (near the float
-        # maximum it may overshoot into one that is not), then one correction each way for its
-        # rounding, in step units (exact when T_0 and m are whole: S_i is rounded, S_i + L_i =
-        # S_(i+1), S_i - L_i / m = S_(i-1)).
-        i = xp.clip(xp.floor(xp.log(step * log1p_scale + 1.0) * per_log_t_mul), max=last)
+        # form for i (an estimate: float32 will do unless m is within 2**-12 of 1), at most the
+        # last period whose start and length are finite (near the float maximum it may overshoot
+        # into one that is not), then one correction each way for its rounding, in step units
+        # (exact when T_0 and m are whole: S_i is rounded, S_i + L_i = S_(i+1), S_i - L_i / m =
+        # S_(i-1)).
+        def closed_form(xp: Any, t: Any) -> Any:
+            return xp.log(t * log1p_scale + 1.0) * per_log_t_mul
+
+        estimate = xp.estimate(closed_form, step) if rough else closed_form(xp, step)
+        i = xp.clip(xp.floor(estimate), min=0.0, max=last)
         power = xp.pow(t_mul, i)
         length = t0 * power
         # S_i; at the default t_mul = 2 it is L_i - T_0 (one pass fewer)
