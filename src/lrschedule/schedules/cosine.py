@@ -214,7 +214,7 @@ class CosineDecayRestarts(LearningRateSchedule):
             return xp.log(t * log1p_scale + 1.0) * per_log_t_mul
 
         estimate = xp.estimate(closed_form, step) if rough else closed_form(xp, step)
-        i = xp.clip(xp.floor(estimate), min=0.0, max=last)
+        i = xp.clip(xp.floor(estimate), max=last)
         power = xp.pow(t_mul, i)
         length = t0 * power
         # S_i; at the default t_mul = 2 it is L_i - T_0 (one pass fewer)
