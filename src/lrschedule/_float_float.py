@@ -63,8 +63,8 @@ class set_raw_float32:  # noqa: N801 - a function to the user, as torch.set_grad
     correctly rounded at any step count (within 1 ulp always), where plain float32 drifts by up to
     thousands of ulp at large step counts. Pairs cost 1.8 to 2.6 times the plain formula over
     10**7 steps under ``jax.jit``, and about as much as it in a compiled training step (where the
-    rate is computed once per step); ``True`` opts out. The mode is read when a call is traced or run: a function already compiled by
-    ``jax.jit`` keeps what it was traced with.
+    rate is computed once per step); ``True`` opts out. The mode is read when a call is traced
+    or run: a function already compiled by ``jax.jit`` keeps what it was traced with.
 
     Call it to set the mode, or use it as a context manager to set it for a block:
 
