@@ -49,6 +49,10 @@ import cupy, torch, lrschedule
 print("lrschedule", lrschedule.__file__, "cupy", cupy.__version__, "torch", torch.__version__)
 schedule = lrschedule.ExponentialDecay(0.1, decay_steps=1000, decay_rate=0.96)
 print(schedule(cupy.arange(4)), torch.cuda.is_available())
+try:  # torch launches through the driver (cuLaunchKernel): shown here, checked by the tests
+    print(schedule(torch.arange(4, device="cuda")), schedule(torch.tensor(3, device="cuda")))
+except Exception as exc:
+    print("torch-cuda call failed:", type(exc).__name__, exc)
 ' || exit 1
 
 # -p no:benchmark: the device's pytest-benchmark warns under xdist, and filterwarnings = error made

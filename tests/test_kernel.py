@@ -27,7 +27,7 @@ import threading
 import types
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -598,8 +598,10 @@ def test_the_cuda_source_as_cpp(edge: Edge) -> None:
 
 
 def test_launches_split_large_arrays() -> None:
+    tile = _kernel.BLOCK * _kernel.UNROLL
     assert _kernel._launches(0) == []
-    assert _kernel._launches(1000) == [(0, 1000, 4)]
+    assert _kernel._launches(1000) == [(0, 1000, 1)]
+    assert _kernel._launches(tile + 1) == [(0, tile + 1, 2)]
     n = 2**31 + 5
     launches = _kernel._launches(n)
     assert [(start, count) for start, count, _ in launches] == [
@@ -608,6 +610,96 @@ def test_launches_split_large_arrays() -> None:
     ]
     assert launches[0][2] == _kernel.MAX_BLOCKS
     assert launches[1][2] == 1
+
+
+@pytest.mark.parametrize("threads", [1, 3, 256])
+def test_each_thread_reads_its_steps_first(threads: int) -> None:
+    """The CUDA kernel's tiles, run as few blocks striding over many steps and one block of one
+    thread: every step computed once, none past the end written (the array's end is a guard)."""
+    schedule = L.ExponentialDecay(0.1, 1000, 0.96)
+    source = _kernel.cuda_source(_trace.trace(schedule._evaluate), "int32", "float64")
+    library = compile_cuda_on_the_host(source)
+    for n in (0, 1, threads * _kernel.UNROLL - 1, 5 * threads * _kernel.UNROLL + 2):
+        steps = np.arange(-3, n - 3, dtype=np.int32)
+        out = np.full(n + 1, -1.0)
+        blocks = 2
+        for block in range(blocks):
+            for thread in range(threads):
+                library.lrs_grid(block, thread, threads, blocks)
+                library.lrschedule_kernel(
+                    ctypes.c_void_p(steps.ctypes.data),
+                    ctypes.c_void_p(out.ctypes.data),
+                    ctypes.c_int(n),
+                )
+        assert np.array_equal(out[:n], kernel_values(schedule, steps)), n
+        assert out[n] == -1.0
+
+
+def test_estimates_in_float32() -> None:
+    """CosineDecayRestarts' period comes from an estimate (``xp.estimate``), corrected in exact
+    step units: for steps that float32 holds the kernel computes it in float32 (one float64
+    logarithm fewer per step), for float64 steps in float64; the same values either way."""
+    schedule = L.CosineDecayRestarts(0.5, 7, t_mul=3.0, m_mul=0.9)
+    root = _trace.trace(schedule._evaluate)
+    narrow = _kernel.c_source(root, "int64", "float64")
+    assert "logf(" in narrow
+    assert "/* an estimate, in float32 */" in narrow
+    wide = _kernel.c_source(root, "float64", "float64")
+    assert "logf(" not in wide
+    assert " log(" in wide
+    steps = INT_STEPS[INT_STEPS >= 0]
+    as_floats = steps[steps < 2**53].astype(np.float64)
+    assert np.array_equal(
+        kernel_values(schedule, steps[steps < 2**53]), kernel_values(schedule, as_floats)
+    )
+    # a subexpression float32 does not take stays float64 (here: a comparison in the estimate)
+    ns = _trace.SymbolicNamespace()
+    estimate = ns.estimate(lambda xp, t: xp.where(t > 3.0, t, 1.0), ns.step)
+    assert "an estimate, in float32" not in _kernel.formula_source(estimate, rough=True)
+
+
+def test_every_kernel_compiles_with_nvcc() -> None:
+    """The CUDA source of every registered class (edge cases), for int64 and float32 steps to
+    float32 and float16 results, compiled by the CUDA toolkit's nvcc for sm_90, where there is one
+    (this is as far as a machine without a GPU gets: the launches run on the cupy and torch-cuda
+    backends)."""
+    nvcc = shutil.which("nvcc")
+    if nvcc is None:
+        pytest.skip("no nvcc")
+    folder = tempfile.mkdtemp(prefix="lrschedule-nvcc-")
+    sources = []
+    seen: set[str] = set()
+    for edge in EDGES:
+        name = type(edge.schedule).__name__
+        if name in seen:
+            continue
+        seen.add(name)
+        root = _trace.trace(edge.schedule._evaluate)
+        for step, result in (("int64", "float32"), ("float32", "float16")):
+            source = _kernel.cuda_source(root, step, result)
+            # one translation unit: each kernel under a name of its own
+            sources.append(
+                source.replace(
+                    _kernel.KERNEL_NAME, f"{_kernel.KERNEL_NAME}_{len(sources)}"
+                ).replace("lrs_formula", f"lrs_formula_{len(sources)}")
+            )
+    header_end = sources[0].index("LRS_FN double lrs_formula_0")
+    body = _kernel.HEADER + "".join(s[len(_kernel.HEADER) :] for s in sources)
+    assert sources[0][:header_end] == _kernel.HEADER
+    path = os.path.join(folder, "kernels.cu")
+    with open(path, "w") as file:
+        file.write(body)
+    done = subprocess.run(
+        [nvcc, "-arch=sm_90", "-cubin", "-Xptxas", "-v", "-o", path + ".cubin", path],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stderr.count("Compiling entry function") == len(sources), done.stderr[-3000:]
+    assert "spill" not in done.stderr.replace("0 bytes spill stores", "").replace(
+        "0 bytes spill loads", ""
+    ), done.stderr[-3000:]
 
 
 JITERATOR_RUN = r"""
@@ -675,24 +767,38 @@ class HostArray(np.ndarray):
         return contextlib.nullcontext()
 
 
-def test_launch_cupy(monkeypatch: pytest.MonkeyPatch) -> None:
-    built: list[HostKernel] = []
+class HostRawKernel(HostKernel):
+    """CuPy's ``RawKernel``, on the host: arrays passed as their data pointers."""
 
-    class RawKernel(HostKernel):
-        def __init__(self, source: str, name: str) -> None:
-            assert name == _kernel.KERNEL_NAME
-            super().__init__(source)
-            built.append(self)
+    built: ClassVar[list[HostRawKernel]] = []
 
-        def __call__(self, grid: tuple[int], block: tuple[int], args: tuple[Any, ...]) -> None:
-            step, out, n = args
-            assert isinstance(n, np.int32)
-            self.run(grid[0], block[0], step.ctypes.data, out.ctypes.data, int(n))
+    def __init__(self, source: str, name: str) -> None:
+        assert name == _kernel.KERNEL_NAME
+        super().__init__(source)
+        self.built.append(self)
 
+    def __call__(self, grid: tuple[int], block: tuple[int], args: tuple[Any, ...]) -> None:
+        step, out, n = args
+        assert isinstance(n, np.int32)
+        self.run(grid[0], block[0], step.ctypes.data, out.ctypes.data, int(n))
+
+
+@pytest.fixture
+def host_cupy(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """CuPy, on the host: ``HostArray`` for its arrays, ``HostRawKernel`` for its kernels."""
     cupy = types.SimpleNamespace(
-        RawKernel=RawKernel, ascontiguousarray=np.ascontiguousarray, empty=np.empty
+        ndarray=HostArray,
+        RawKernel=HostRawKernel,
+        ascontiguousarray=np.ascontiguousarray,
+        empty=np.empty,
     )
     monkeypatch.setitem(sys.modules, "cupy", cupy)
+    monkeypatch.setattr(HostRawKernel, "built", [])
+    return cupy
+
+
+def test_launch_cupy(host_cupy: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    built = HostRawKernel.built
     schedule = L.CosineDecayRestarts(0.5, 7, t_mul=1.5, m_mul=0.9)
     steps = INT_STEPS[:3000].reshape(30, 100)[:, ::2].view(HostArray)  # not contiguous
     out = _kernel.launch_cupy(schedule._evaluate, steps, np.float64, np.float32)
@@ -700,14 +806,55 @@ def test_launch_cupy(monkeypatch: pytest.MonkeyPatch) -> None:
     assert out.dtype == np.float32
     expected = kernel_values(schedule, np.ascontiguousarray(steps).view(np.ndarray), "float32")
     assert np.array_equal(out, expected)
-    assert built[0].launches == [(6, 256, 1500)]
-    again = _kernel.launch_cupy(schedule._evaluate, steps[:1, :1], np.float64, np.float32)
-    assert again.shape == (1, 1)
+    assert built[0].launches == [(2, 256, 1500)]
+    scalar = np.asarray(INT_STEPS[1234]).view(HostArray)  # 0-d: launched as it is
+    again = _kernel.launch_cupy(schedule._evaluate, scalar, np.float64, np.float32)
+    assert again.shape == ()
+    assert float(again) == float(kernel_values(schedule, INT_STEPS[1234:1235], "float32")[0])
     assert len(built) == 1  # cached
+    assert built[0].launches[-1] == (1, 256, 1)
+    empty = _kernel.launch_cupy(schedule._evaluate, steps[:0], np.float64, np.float32)
+    assert empty.shape == (0, 50)
+    assert len(built[0].launches) == 2  # nothing to launch
+    monkeypatch.setattr(_kernel, "MAX_LAUNCH", 600)  # as past 2**31 - 1 steps: several launches
+    split = _kernel.launch_cupy(schedule._evaluate, steps, np.float64, np.float32)
+    assert np.array_equal(split, expected)
+    assert built[0].launches[-3:] == [(1, 256, 600), (1, 256, 600), (1, 256, 300)]
     assert _kernel.launch_cupy(schedule._evaluate, steps, np.float32, np.float32) is None
     assert _kernel.launch_cupy(UnknownFunction()._evaluate, steps, np.float64, np.float64) is None
     bools = np.zeros(3, dtype=bool).view(HostArray)
     assert _kernel.launch_cupy(schedule._evaluate, bools, np.float64, np.float64) is None
+
+
+def test_a_schedule_keeps_its_kernels(host_cupy: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After its first call a schedule finds its kernel on itself, by the dtypes alone: its
+    fields are not hashed again (a composite's take microseconds)."""
+    schedule = L.Warmup(L.CosineDecay(0.1, 1000), 100)
+    steps = np.arange(5).view(HostArray)
+    _kernel.launch_cupy(schedule._evaluate, steps, np.float64, np.float64)
+    looked_up: list[Any] = []
+    monkeypatch.setattr(_kernel, "_cached", lambda key, build: looked_up.append(key))
+    for _ in range(3):
+        _kernel.launch_cupy(schedule._evaluate, steps, np.float64, np.float64)
+    assert looked_up == []
+    _kernel.launch_cupy(schedule._evaluate, steps, np.float64, np.float32)  # a new result dtype
+    assert len(looked_up) == 1
+
+
+def test_a_cupy_call_goes_straight_to_its_kernel(host_cupy: Any) -> None:
+    """``schedule(cupy_array)`` launches the kernel without the array API namespace's lookups;
+    what has no kernel (a dtype CuPy lacks, a bool step) still takes the general path and its
+    errors."""
+    schedule = L.PiecewiseConstantDecay([10, 20, 30, 40], [1.0, 0.5, 0.25, 0.125, 0.0625])
+    steps = np.arange(-5, 60, dtype=np.int16).view(HostArray)
+    for dtype in (None, "float64", "float32", "float16"):
+        out = with_dtype(schedule, dtype)(steps) if dtype else schedule(steps)
+        assert out.dtype == np.dtype(dtype or "float64")
+        expected = schedule(np.arange(-5, 60, dtype=np.int16)).astype(out.dtype)
+        assert np.array_equal(out, expected)
+    assert len(HostRawKernel.built) == 4
+    with pytest.raises(TypeError, match="step must be"):
+        schedule(np.zeros(3, dtype=bool).view(HostArray))
 
 
 @pytest.fixture
@@ -716,24 +863,69 @@ def host_torch_cuda(monkeypatch: pytest.MonkeyPatch) -> Any:
     torch = pytest.importorskip("torch")
     monkeypatch.setattr(torch.cuda, "device", lambda device: contextlib.nullcontext())
     monkeypatch.setattr(torch.cuda, "current_stream", lambda device: "stream")
+    monkeypatch.setattr(torch._C, "_cuda_getCurrentRawStream", lambda index: 0x3000, raising=False)
     return torch
 
 
+HOST_DRIVER = r"""
+/* The CUDA driver's functions that lrschedule._kernel._Driver calls, on the host: a launch runs
+   the kernel above over its grid, in the one context (0x1000) where it was "loaded". */
+static void* lrs_current = 0;
+static void* lrs_saved[8];
+static int lrs_depth = 0;
+static long long lrs_last_stream = 0;
+static int lrs_count = 0;
+extern "C" void lrs_set_context(void* context) { lrs_current = context; }
+extern "C" long long lrs_stream(void) { return lrs_last_stream; }
+extern "C" int lrs_launches(void) { return lrs_count; }
+extern "C" int cuCtxGetCurrent(void** context) { *context = lrs_current; return 0; }
+extern "C" int cuCtxPushCurrent_v2(void* context) {
+  lrs_saved[lrs_depth++] = lrs_current;
+  lrs_current = context;
+  return 0;
+}
+extern "C" int cuCtxPopCurrent_v2(void** context) {
+  *context = lrs_current;
+  lrs_current = lrs_saved[--lrs_depth];
+  return 0;
+}
+extern "C" int cuGetErrorString(int code, const char** text) {
+  *text = code == 201 ? "invalid device context" : "invalid argument";
+  return 0;
+}
+extern "C" int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                              unsigned by, unsigned bz, unsigned shared, void* stream,
+                              void** params, void** extra) {
+  if (lrs_current != (void*)0x1000) return 201;
+  if (f != (void*)0x2000 || gy != 1 || gz != 1 || by != 1 || bz != 1 || shared || extra) return 1;
+  lrs_last_stream = (long long)stream;
+  lrs_count++;
+  for (unsigned b = 0; b < gx; b++) {
+    for (unsigned t = 0; t < bx; t++) {
+      lrs_grid(b, t, bx, gx);
+      lrschedule_kernel((const STEP*)*(void**)params[0], (RESULT*)*(void**)params[1],
+                        *(int*)params[2]);
+    }
+  }
+  return 0;
+}
+"""
+
+
 def test_launch_torch_compile_kernel(host_torch_cuda: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """torch's ``_compile_kernel`` compiles; the launch goes through the driver (here a stand-in
+    built around the kernel), in the context where the kernel was loaded, on torch's stream."""
     torch = host_torch_cuda
-    built: list[HostKernel] = []
+    libraries: list[Any] = []
 
     def compile_kernel(source: str, name: str) -> Any:
-        kernel = HostKernel(source)
-        built.append(kernel)
-
-        def launch(grid: Any, block: Any, args: list[Any], stream: Any) -> None:
-            step, out, n = args
-            assert stream == "stream"
-            assert isinstance(n, int)
-            kernel.run(grid[0], block[0], step.data_ptr(), out.data_ptr(), n)
-
-        return launch
+        step, result = ("int", "unsigned short") if not libraries else ("long long", "double")
+        defines = f"#define STEP {step}\n#define RESULT {result}\n"
+        library = compile_cuda_on_the_host(source + defines + HOST_DRIVER)
+        library.lrs_set_context(ctypes.c_void_p(0x1000))  # loaded in this context
+        libraries.append(library)
+        monkeypatch.setattr(_kernel, "_drivers", [_kernel._Driver(library)])
+        return types.SimpleNamespace(func=ctypes.c_void_p(0x2000))
 
     monkeypatch.setattr(torch.cuda, "_compile_kernel", compile_kernel, raising=False)
     schedule = L.Warmup(L.PiecewiseConstantDecay([10, 20, 30, 40, 50], [6.0, 5, 4, 3, 2, 1]), 5)
@@ -743,14 +935,58 @@ def test_launch_torch_compile_kernel(host_torch_cuda: Any, monkeypatch: pytest.M
     assert out.shape == steps.shape
     expected = kernel_values(schedule, steps.numpy(), "bfloat16")
     assert np.array_equal(out.view(torch.int16).numpy().view(np.uint16), expected)
+    assert libraries[0].lrs_stream() == 0x3000
+    libraries[0].lrs_set_context(None)  # a thread that never used CUDA: no current context
+    again = _kernel.launch_torch(schedule._evaluate, steps[::2], torch.float64, torch.bfloat16)
+    assert np.array_equal(again.view(torch.int16).numpy().view(np.uint16), expected[::2])
+    assert libraries[0].lrs_launches() == 2
+    library = libraries[0]
+    with pytest.raises(RuntimeError, match="invalid argument"):
+        _kernel._Driver(library).launch(
+            ctypes.c_void_p(0x2001), 0x1000, (steps.data_ptr(), 4), (out.data_ptr(), 2), 3, 0
+        )
     scalar = _kernel.launch_torch(
         schedule._evaluate, torch.tensor(12), torch.float64, torch.float64
     )
     assert scalar.shape == ()
     assert float(scalar) == float(schedule(12))
-    assert len(built) == 2  # int32 to bfloat16, int64 to float64
+    assert len(libraries) == 2  # int32 to bfloat16, int64 to float64
+    monkeypatch.setattr(_kernel, "MAX_LAUNCH", 1000)  # as past 2**31 - 1 steps
+    wide = torch.arange(2500, dtype=torch.int64)
+    split = _kernel.launch_torch(schedule._evaluate, wide, torch.float64, torch.float64)
+    assert np.array_equal(split.numpy(), kernel_values(schedule, wide.numpy()))
+    assert libraries[1].lrs_launches() == 4  # the scalar, then 1000 + 1000 + 500
     assert _kernel.launch_torch(schedule._evaluate, steps, torch.float32, torch.float32) is None
     assert _kernel.launch_torch(schedule._evaluate, steps, torch.float64, torch.int32) is None
+
+
+def test_launch_torch_without_the_driver(
+    host_torch_cuda: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the driver library does not load, torch's kernel object launches itself."""
+    torch = host_torch_cuda
+    monkeypatch.setattr(_kernel, "_drivers", [None])
+    built: list[HostKernel] = []
+
+    class CompiledKernel:
+        def __init__(self, source: str) -> None:
+            self.host = HostKernel(source)
+            built.append(self.host)
+
+        def __call__(self, grid: Any, block: Any, args: list[Any], stream: Any) -> None:
+            step, out, n = args
+            assert stream == "stream"
+            assert isinstance(n, int)
+            self.host.run(grid[0], block[0], step.data_ptr(), out.data_ptr(), n)
+
+    monkeypatch.setattr(
+        torch.cuda, "_compile_kernel", lambda source, name: CompiledKernel(source), raising=False
+    )
+    schedule = L.InverseTimeDecay(0.1, 100, 0.5)
+    steps = torch.arange(0, 3000, 7, dtype=torch.int64)
+    out = _kernel.launch_torch(schedule._evaluate, steps, torch.float64, torch.float32)
+    assert np.array_equal(out.numpy(), kernel_values(schedule, steps.numpy(), "float32"))
+    assert built[0].launches == [(1, 256, steps.numel())]
 
 
 def test_launch_torch_jiterator(host_torch_cuda: Any, monkeypatch: pytest.MonkeyPatch) -> None:

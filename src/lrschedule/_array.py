@@ -364,10 +364,32 @@ def evaluate(formula: Formula, step: Any, dtype: str | None, table: Table | None
         return scalar(scalar_value(formula, step))
     if isinstance(step, np.generic):
         raise _bad_step(step, f"a NumPy scalar of dtype {step.dtype}")
+    cupy = sys.modules.get("cupy")
+    if cupy is not None and kind is cupy.ndarray:
+        value = _evaluate_cupy(formula, step, dtype)
+        if value is not None:
+            return value
     torch = sys.modules.get("torch")
     if torch is not None and torch.is_tensor(step):  # not torch.Tensor: see _evaluate_torch
         return _evaluate_torch(torch, formula, step, dtype, table)
     return _evaluate_array(formula, step, dtype, table)
+
+
+_CUPY_RESULTS = {
+    name: np.dtype(name or "float64") for name in (None, "float64", "float32", "float16")
+}
+"""CuPy's result dtypes: float64 by default (CuPy has float64 on every device, and computes in it)."""
+
+
+def _evaluate_cupy(formula: Formula, step: Any, dtype: str | None) -> Any:
+    """One CuPy kernel, without the array API namespace's lookups (a call at a 0-d step is then
+    little more than CuPy's own allocation and launch); ``None`` for anything else: a step dtype
+    that is not a number, a ``dtype`` CuPy lacks, a formula that does not compile. The general
+    path then takes the call, and says what is wrong."""
+    result = _CUPY_RESULTS.get(dtype)
+    if result is None or step.dtype.kind not in "iuf":
+        return None
+    return _launch("launch_cupy", formula, step, np.float64, result)
 
 
 def _evaluate_torch(torch: Any, formula: Formula, step: Any, dtype: str | None, table: Any) -> Any:

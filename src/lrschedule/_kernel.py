@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from lrschedule._trace import FLOAT, UNARY, Node, TraceError, post_order, trace
+from lrschedule.schedule import LearningRateSchedule
 
 __all__ = [
     "HEADER",
@@ -81,6 +82,12 @@ static inline double LRS_DOUBLE(unsigned long long b) {
 /* NumPy's maximum and minimum: NaN from either operand propagates (fmax and fmin drop it) */
 LRS_FN double lrs_maximum(double a, double b) { return (a >= b || a != a) ? a : b; }
 LRS_FN double lrs_minimum(double a, double b) { return (a <= b || a != a) ? a : b; }
+
+/* 2**x: at a whole x, from its exponent alone (exp2 computes the same exact value in many more
+   float64 operations) */
+LRS_FN double lrs_exp2(double x) {
+  return (x == floor(x) && fabs(x) <= 1100.0) ? ldexp(1.0, (int)x) : exp2(x);
+}
 
 /* A binary floating-point number of m mantissa and e exponent bits (float16: 10, 5; bfloat16:
    7, 8) from its bits, exactly. */
@@ -159,6 +166,8 @@ _RESULTS: dict[str, tuple[str, str]] = {
     "bfloat16": ("unsigned short", "lrs_to_small({}, 7, 8)"),
 }
 
+_ROUGH_STEPS = frozenset(_STEPS) - {"float64"}
+"""The step dtypes whose every value float32 holds: estimates in float32 (:func:`formula_source`)."""
 STEP_DTYPES = tuple(_STEPS)
 """The step dtypes a kernel reads (float16 and bfloat16 as their 16 bits)."""
 RESULT_DTYPES = tuple(_RESULTS)
@@ -246,10 +255,16 @@ def _searchable(boundaries: list[float]) -> bool:
     return boundaries == sorted(boundaries)
 
 
-def formula_source(root: Node) -> str:
+def formula_source(root: Node, rough: bool = False) -> str:
     """The C/CUDA function ``double lrs_formula(double s)``: the expression at ``root`` for one
-    step ``s`` as read (clamped at 0 first, NaN kept), each node once, in SSA temporaries."""
+    step ``s`` as read (clamped at 0 first, NaN kept), each node once, in SSA temporaries.
+
+    ``rough``: an estimate (:meth:`~lrschedule._array.Select.estimate`, which the formula corrects
+    afterwards) is computed in float32 where it can be (:func:`_rough`), as float-float pairs
+    compute it; for steps that float32 holds, all but float64 ones (precision aside: the formula
+    tolerates a few float32 ulps)."""
     tables: dict[int, _Search | None] = {}
+    estimates: dict[int, list[Node] | None] = {}
 
     def inputs(node: Node) -> list[Node]:
         if node.op == "where":
@@ -258,6 +273,11 @@ def formula_source(root: Node) -> str:
             table = tables[node.id]
             if table is not None:
                 return [a for a in (table[0], table[4]) if isinstance(a, Node)]
+        if node.op == "estimate" and rough:
+            if node.id not in estimates:
+                estimates[node.id] = _rough(*node.args)
+            if estimates[node.id] is not None:
+                return [a for a in node.args[1:] if isinstance(a, Node)]
         return [a for a in node.args if isinstance(a, Node)]
 
     order = post_order(root, inputs)
@@ -282,11 +302,17 @@ def formula_source(root: Node) -> str:
             lines.append(f"  double {name};")
             lines.extend(_search(name, table, ref, "  "))
             continue
+        nodes = estimates.get(node.id)
+        if nodes is not None:
+            lines.extend(_rough_lines(name, nodes, node.args[1], ref))
+            continue
         args = [ref(a) for a in node.args]
         if node.op in _COMPARE:
             expression = f"({args[0]} {_COMPARE[node.op]} {args[1]})"
         elif node.op == "pow" and isinstance(node.args[0], float) and node.args[0] == 2.0:
-            expression = f"exp2({args[1]})"  # as the array layer: exact where pow may not be
+            expression = f"lrs_exp2({args[1]})"  # as the array layer: exact where pow may not be
+        elif node.op == "estimate":
+            expression = args[0]
         else:
             template = _BINARY.get(node.op) or _CALLS[node.op]
             expression = template.format(*args)
@@ -294,6 +320,51 @@ def formula_source(root: Node) -> str:
     lines.append(f"  return {ref(root)};")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+_FLOAT32 = {
+    "add": "({} + {})",
+    "sub": "({} - {})",
+    "mul": "({} * {})",  # a multiply-add is as good an estimate
+    "div": "({} / {})",
+    "neg": "(-{})",
+    "exp": "expf({})",
+    "log": "logf({})",
+    "log1p": "log1pf({})",
+    "sqrt": "sqrtf({})",
+}
+"""The operations an estimate may take in float32 (each float32's own function of C and CUDA)."""
+
+
+def _rough(value: Any, x: Any) -> list[Node] | None:
+    """The nodes of the estimate ``value`` of ``x``, in the order to compute them, where each is
+    an operation of :data:`_FLOAT32` on ``x``, constants and the others; else ``None`` (float64
+    then). Every step float32 holds keeps the estimate's order (its functions are monotonic)."""
+    if not isinstance(value, Node) or value is x:
+        return None
+    order = post_order(
+        value, lambda node: [a for a in node.args if isinstance(a, Node) and a is not x]
+    )
+    if any(node.op not in _FLOAT32 for node in order):
+        return None
+    return order
+
+
+def _rough_lines(name: str, nodes: list[Node], x: Any, ref: Callable[[Any], str]) -> list[str]:
+    """``name``, the estimate computed by ``nodes`` in float32, from ``x`` rounded to float32."""
+
+    def operand(value: Any) -> str:
+        if value is x:
+            return f"(float){ref(x)}"
+        return f"e{value.id}" if isinstance(value, Node) else f"(float){_literal(value)}"
+
+    lines = [f"  double {name};", "  { /* an estimate, in float32 */"]
+    for node in nodes:
+        expression = _FLOAT32[node.op].format(*(operand(a) for a in node.args))
+        lines.append(f"    const float e{node.id} = {expression};")
+    lines.append(f"    {name} = (double)e{nodes[-1].id};")
+    lines.append("  }")
+    return lines
 
 
 def _search(name: str, table: _Search, ref: Callable[[Any], str], indent: str) -> list[str]:
@@ -337,18 +408,32 @@ KERNEL_NAME = "lrschedule_kernel"
 
 def cuda_source(root: Node, step_dtype: str, result_dtype: str) -> str:
     """The CUDA source of the kernel ``lrschedule_kernel(step, out, n)``: ``out[i]`` is the
-    formula at ``step[i]`` for ``i < n`` (contiguous arrays), in a grid-stride loop."""
+    formula at ``step[i]`` for ``i < n`` (contiguous arrays).
+
+    Each thread reads :data:`UNROLL` steps, ``blockDim.x`` apart (each read of a warp is one
+    contiguous segment), before it computes any of them, in a grid-stride loop over tiles of
+    ``blockDim.x * UNROLL`` steps: at the occupancy that float64 formulas leave, one read in flight
+    per thread is too few to keep the memory busy."""
     (step_type, load), (result_type, store) = _types(step_dtype, result_dtype)
-    value = store.format("lrs_formula(" + load.format("step[i]") + ")")
+    value = store.format("lrs_formula(" + load.format("v[k]") + ")")
     return (
         HEADER
-        + formula_source(root)
+        + formula_source(root, rough=step_dtype in _ROUGH_STEPS)
         + f'extern "C" __global__ void {KERNEL_NAME}(\n'
         + f"    const {step_type}* __restrict__ step, {result_type}* __restrict__ out, int n) {{\n"
-        + "  long long stride = (long long)blockDim.x * gridDim.x;\n"
-        + "  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;"
+        + "  const long long threads = blockDim.x;\n"
+        + f"  const long long stride = threads * gridDim.x * {UNROLL};\n"
+        + f"  for (long long i = (long long)blockIdx.x * threads * {UNROLL} + threadIdx.x; i < n;"
         + " i += stride) {\n"
-        + f"    out[i] = {value};\n"
+        + f"    {step_type} v[{UNROLL}];\n"
+        + "#pragma unroll\n"
+        + f"    for (int k = 0; k < {UNROLL}; k++) {{ /* past the end: step[i] again, unused */\n"
+        + "      v[k] = step[i + k * threads < n ? i + k * threads : i];\n"
+        + "    }\n"
+        + "#pragma unroll\n"
+        + f"    for (int k = 0; k < {UNROLL}; k++) {{\n"
+        + f"      if (i + k * threads < n) out[i + k * threads] = {value};\n"
+        + "    }\n"
         + "  }\n"
         + "}\n"
     )
@@ -361,7 +446,7 @@ def c_source(root: Node, step_dtype: str, result_dtype: str) -> str:
     value = store.format("lrs_formula(" + load.format("step[i]") + ")")
     return (
         HEADER
-        + formula_source(root)
+        + formula_source(root, rough=step_dtype in _ROUGH_STEPS)
         + f"void lrs_run(const {step_type}* step, {result_type}* out, long long n) {{\n"
         + f"  for (long long i = 0; i < n; i++) out[i] = {value};\n"
         + "}\n"
@@ -428,6 +513,29 @@ def _cached(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
                 kernel = _build(build)
                 _kernels[key] = kernel
     return None if kernel is _FAILED else kernel
+
+
+def _kernel(
+    formula: Callable[[Any, Any], Any], key: tuple[Any, ...], build: Callable[[], Any]
+) -> Any:
+    """:func:`_cached` for ``_key(formula, *key)``, remembered on the schedule itself (its
+    ``_kernels``, where it has one): a call then finds its kernel by ``key`` alone (a few dtypes
+    and a device), without hashing every field of the schedule (a microsecond or more for a
+    composite)."""
+    owner = getattr(formula, "__self__", None)
+    memo: dict[Any, Any] | None = getattr(owner, "_kernels", None)
+    entry = (getattr(formula, "__func__", None), *key)
+    if memo is not None:
+        kernel = memo.get(entry, _FAILED)
+        if kernel is not _FAILED:
+            return kernel
+    kernel = _cached(_key(formula, *key), build)
+    if memo is None and isinstance(owner, LearningRateSchedule):
+        memo = {}
+        object.__setattr__(owner, "_kernels", memo)  # frozen: set as the dataclass sets fields
+    if memo is not None:
+        memo[entry] = kernel  # a dict's item: set atomically, at worst twice
+    return kernel
 
 
 def _build(build: Callable[[], Any]) -> Any:
@@ -526,6 +634,8 @@ def _build_cpu(
 
 BLOCK = 256
 """Threads per block of every launch."""
+UNROLL = 4
+"""Steps each thread reads together in one pass of the kernel (:func:`cuda_source`)."""
 MAX_BLOCKS = 65_536
 """At most this many blocks per launch: the grid-stride loop covers the rest."""
 MAX_LAUNCH = 2**31 - 1
@@ -534,8 +644,11 @@ MAX_LAUNCH = 2**31 - 1
 
 def _launches(n: int) -> list[tuple[int, int, int]]:
     """(start, count, blocks) of each launch over ``n`` steps."""
+    tile = BLOCK * UNROLL
+    if n <= MAX_LAUNCH:  # the usual case, without the loop's cost (a 0-d step's call counts it)
+        return [(0, n, min((n + tile - 1) // tile, MAX_BLOCKS))] if n else []
     return [
-        (start, count, min((count + BLOCK - 1) // BLOCK, MAX_BLOCKS))
+        (start, count, min((count + tile - 1) // tile, MAX_BLOCKS))
         for start in range(0, n, MAX_LAUNCH)
         for count in (min(n - start, MAX_LAUNCH),)
     ]
@@ -544,28 +657,37 @@ def _launches(n: int) -> list[tuple[int, int, int]]:
 def launch_cupy(formula: Callable[[Any, Any], Any], step: Any, compute: Any, result: Any) -> Any:
     """``formula`` at the CuPy array ``step`` as one kernel on the current stream, or ``None``
     (the array layer's usual path) where the formula does not trace or the dtypes have no kernel.
-    ``compute`` and ``result`` are the array layer's dtypes; only float64 compute is compiled."""
-    if np.dtype(compute) != np.float64:
+    ``compute`` and ``result`` are the array layer's dtypes; only float64 compute is compiled.
+
+    A call is the output's allocation and one launch (CuPy's ``RawKernel`` passes an array as
+    its data pointer, whatever its shape): nothing is reshaped or sliced unless the steps are not
+    contiguous or outnumber :data:`MAX_LAUNCH`."""
+    if compute is not np.float64 and np.dtype(compute) != np.float64:
         return None
     cupy = sys.modules["cupy"]
-    step_name, result_name = step.dtype.name, np.dtype(result).name
-    if step_name not in _STEPS or result_name not in _RESULTS:
-        return None
 
     def build() -> Any:
-        source = cuda_source(_traced(formula), step_name, result_name)
+        source = cuda_source(_traced(formula), step.dtype.name, np.dtype(result).name)
         return cupy.RawKernel(source, KERNEL_NAME)  # compiled per device at its first launch
 
-    kernel = _cached(_key(formula, "cupy", step_name, result_name), build)
+    kernel = _kernel(formula, ("cupy", step.dtype, result), build)
     if kernel is None:
         return None
     with step.device:
-        flat = cupy.ascontiguousarray(step).reshape(-1)  # a copy only where not contiguous
-        out = cupy.empty(flat.shape, dtype=result)
-        for start, count, blocks in _launches(flat.size):
+        if not step.flags.c_contiguous:
+            step = cupy.ascontiguousarray(step)
+        out = cupy.empty(step.shape, dtype=result)
+        n = step.size
+        if n <= MAX_LAUNCH:
+            if n:
+                blocks = min((n + BLOCK * UNROLL - 1) // (BLOCK * UNROLL), MAX_BLOCKS)
+                kernel((blocks,), (BLOCK,), (step, out, np.int32(n)))
+            return out
+        flat, flat_out = step.reshape(-1), out.reshape(-1)
+        for start, count, blocks in _launches(n):
             end = start + count
-            kernel((blocks,), (BLOCK,), (flat[start:end], out[start:end], np.int32(count)))
-    return out.reshape(step.shape)
+            kernel((blocks,), (BLOCK,), (flat[start:end], flat_out[start:end], np.int32(count)))
+    return out
 
 
 def launch_torch(formula: Callable[[Any, Any], Any], step: Any, compute: Any, result: Any) -> Any:
@@ -573,54 +695,40 @@ def launch_torch(formula: Callable[[Any, Any], Any], step: Any, compute: Any, re
     ``None`` (the usual path) where the formula does not trace or the dtypes have no kernel.
 
     The kernel is compiled by ``torch.cuda._compile_kernel`` (torch 2.8 and later, NVRTC with the
-    CUDA toolkit's headers): one kernel reads the step and writes the result. Without it (or
-    without a toolkit), by torch's jiterator, which needs neither: one kernel for float64
-    results, and an exact cast after it for the others (jiterator writes the inputs' dtype)."""
+    CUDA toolkit's headers) and launched through the CUDA driver (:class:`_Driver`): the output's
+    allocation and one launch. Without it (or without a toolkit), by torch's jiterator, which
+    needs neither: one kernel for float64 results, and an exact cast after it for the others
+    (jiterator writes the inputs' dtype)."""
     torch = sys.modules["torch"]
     if compute != torch.float64 or torch.jit.is_tracing():  # a trace records torch's ops only
         return None
-    step_name, result_name = str(step.dtype)[6:], str(result)[6:]  # "torch.int64"
-    if step_name not in _STEPS or result_name not in _RESULTS:
-        return None
     device = step.device
+    kernel = _kernel(
+        formula,
+        ("torch", device.index, step.dtype, result),
+        lambda: _build_torch(torch, formula, device, step.dtype, result),
+    )
+    return None if kernel is None else kernel.run(torch, step, result)
 
-    def build() -> Any:
-        root = _traced(formula)
-        compile_kernel = getattr(torch.cuda, "_compile_kernel", None)
-        if compile_kernel is not None:
-            source = cuda_source(root, step_name, result_name)
-            try:
-                with torch.cuda.device(device):  # compiled for, and loaded on, this device
-                    return compile_kernel(source, KERNEL_NAME)
-            except OSError:  # no CUDA toolkit (CUDA_HOME) for NVRTC's include path
-                pass
-        if step_name not in _JITERATOR_STEPS:
-            raise TraceError(f"jiterator may not read {step_name} steps")
-        jitted = torch.cuda.jiterator._create_jit_fn(jiterator_source(root, result_name))
-        unused = torch.empty((), dtype=torch.float64, device=device)
-        jitted(torch.empty(1, dtype=step.dtype, device=device), unused)  # compiles it now
-        return _Jiterated(jitted)
 
-    kernel = _cached(_key(formula, "torch", device.index, step_name, result_name), build)
-    if kernel is None:
-        return None
-    if isinstance(kernel, _Jiterated):
-        # the second input only makes float64 the common dtype: never written, never read
-        unused = torch.empty((), dtype=torch.float64, device=device)
-        return kernel.function(step, unused).to(result)  # exact: rounded in the kernel
-    flat = step.contiguous().view(-1)  # a copy only where not contiguous
-    out = torch.empty(flat.shape, dtype=result, device=device)
-    with torch.cuda.device(device):
-        stream = torch.cuda.current_stream(device)
-        for start, count, blocks in _launches(flat.numel()):
-            end = start + count
-            kernel(
-                grid=(blocks, 1, 1),
-                block=(BLOCK, 1, 1),
-                args=[flat[start:end], out[start:end], count],
-                stream=stream,
-            )
-    return out.view(step.shape)
+def _build_torch(torch: Any, formula: Any, device: Any, step_dtype: Any, result: Any) -> Any:
+    step_name, result_name = str(step_dtype)[6:], str(result)[6:]  # "torch.int64"
+    root = _traced(formula)
+    compile_kernel = getattr(torch.cuda, "_compile_kernel", None)
+    if compile_kernel is not None:
+        source = cuda_source(root, step_name, result_name)
+        try:
+            with torch.cuda.device(device):  # compiled for, and loaded on, this device
+                compiled = compile_kernel(source, KERNEL_NAME)
+                return _Launched.of(torch, compiled)
+        except OSError:  # no CUDA toolkit (CUDA_HOME) for NVRTC's include path
+            pass
+    if step_name not in _JITERATOR_STEPS:
+        raise TraceError(f"jiterator may not read {step_name} steps")
+    jitted = torch.cuda.jiterator._create_jit_fn(jiterator_source(root, result_name))
+    unused = torch.empty((), dtype=torch.float64, device=device)
+    jitted(torch.empty(1, dtype=step_dtype, device=device), unused)  # compiles it now
+    return _Jiterated(jitted)
 
 
 _JITERATOR_STEPS = (
@@ -630,9 +738,157 @@ _JITERATOR_STEPS = (
 
 
 class _Jiterated:
-    """A jiterator function (told apart from a ``_compile_kernel`` kernel by this wrapper)."""
+    """A jiterator function: its float64 output, cast exactly to the result dtype."""
 
     __slots__ = ("function",)
 
     def __init__(self, function: Callable[..., Any]) -> None:
         self.function = function
+
+    def run(self, torch: Any, step: Any, result: Any) -> Any:
+        # the second input only makes float64 the common dtype: never written, never read
+        unused = torch.empty((), dtype=torch.float64, device=step.device)
+        return self.function(step, unused).to(result)  # exact: rounded in the kernel
+
+
+class _Launched:
+    """A kernel of ``torch.cuda._compile_kernel``, launched through :class:`_Driver` where the
+    driver library loads (else by the kernel object itself, which loads it at every launch)."""
+
+    __slots__ = ("context", "driver", "function", "kernel", "stream")
+
+    def __init__(self, kernel: Any, driver: _Driver | None, context: int | None, stream: Any):
+        self.kernel = kernel
+        self.driver = driver
+        self.function = getattr(kernel, "func", None)
+        self.context = context
+        self.stream = stream  # device index -> the current stream's handle
+
+    @classmethod
+    def of(cls, torch: Any, kernel: Any) -> _Launched:
+        """``kernel``, just compiled and loaded in the current CUDA context."""
+        driver = _driver()
+        raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)
+        if raw is None:
+            raw = lambda index: torch.cuda.current_stream(index).cuda_stream  # noqa: E731
+        if driver is None or getattr(kernel, "func", None) is None:
+            return cls(kernel, None, None, raw)
+        return cls(kernel, driver, driver.context(), raw)
+
+    def run(self, torch: Any, step: Any, result: Any) -> Any:
+        if not step.is_contiguous():
+            step = step.contiguous()
+        # empty_like: a third of empty's time (the step's shape and device, read in C++)
+        out = torch.empty_like(step, dtype=result, memory_format=torch.contiguous_format)
+        n = step.numel()
+        if self.driver is None:
+            device = step.device
+            with torch.cuda.device(device):
+                stream = torch.cuda.current_stream(device)
+                for start, count, blocks in _launches(n):
+                    self.kernel(
+                        grid=(blocks, 1, 1),
+                        block=(BLOCK, 1, 1),
+                        args=[step.view(-1)[start:], out.view(-1)[start:], count],
+                        stream=stream,
+                    )
+            return out
+        self.driver.launch(
+            self.function,
+            self.context,
+            (step.data_ptr(), step.element_size()),
+            (out.data_ptr(), out.element_size()),
+            n,
+            self.stream(step.get_device()),
+        )
+        return out
+
+
+class _Driver:
+    """The few functions of the CUDA driver that a launch needs, through ctypes, looked up once
+    (torch's kernel objects open the driver library again at every launch: tens of
+    microseconds)."""
+
+    def __init__(self, library: Any) -> None:
+        self._launch = library.cuLaunchKernel
+        self._launch.argtypes = [ctypes.c_void_p] + [ctypes.c_uint] * 7 + [ctypes.c_void_p] * 3
+        self._launch.restype = ctypes.c_int
+        self._current = library.cuCtxGetCurrent
+        self._current.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
+        self._current.restype = ctypes.c_int
+        self._push = library.cuCtxPushCurrent_v2
+        self._push.argtypes = [ctypes.c_void_p]
+        self._push.restype = ctypes.c_int
+        self._pop = library.cuCtxPopCurrent_v2
+        self._pop.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
+        self._pop.restype = ctypes.c_int
+        self._error = library.cuGetErrorString
+        self._error.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)]
+        self._error.restype = ctypes.c_int
+
+    def _check(self, code: int) -> None:
+        if code:
+            text = ctypes.c_char_p()
+            self._error(code, ctypes.byref(text))
+            message = text.value.decode() if text.value else "unknown error"
+            raise RuntimeError(
+                f"CUDA driver error {code} launching an lrschedule kernel: {message}"
+            )
+
+    def context(self) -> int | None:
+        """The calling thread's current CUDA context (its handle), if any."""
+        current = ctypes.c_void_p()
+        self._check(self._current(ctypes.byref(current)))
+        return current.value
+
+    def launch(
+        self,
+        function: Any,
+        context: int | None,
+        step: tuple[int, int],
+        out: tuple[int, int],
+        n: int,
+        stream: int,
+    ) -> None:
+        """``function`` over ``n`` steps at ``step`` into ``out`` (each a device pointer and its
+        element size) on ``stream``, in ``context``, where its module was loaded: made current
+        for the launch where another is (a thread that never used CUDA has none)."""
+        current = ctypes.c_void_p()
+        self._check(self._current(ctypes.byref(current)))
+        switch = current.value != context
+        if switch:
+            self._check(self._push(context))
+        try:
+            for start, count, blocks in _launches(n):
+                arguments = _Arguments(step[0] + start * step[1], out[0] + start * out[1], count)
+                at = ctypes.addressof(arguments)
+                pointers = _Pointers(at, at + _Arguments.out.offset, at + _Arguments.n.offset)
+                self._check(
+                    self._launch(function, blocks, 1, 1, BLOCK, 1, 1, 0, stream, pointers, None)
+                )
+        finally:
+            if switch:
+                self._check(self._pop(ctypes.byref(current)))
+
+
+class _Arguments(ctypes.Structure):
+    """The kernel's arguments ``(step, out, n)``, each where the launch's pointers point."""
+
+    _fields_ = [("step", ctypes.c_void_p), ("out", ctypes.c_void_p), ("n", ctypes.c_int)]
+
+
+_Pointers = ctypes.c_void_p * 3
+
+
+_drivers: list[_Driver | None] = []
+
+
+def _driver() -> _Driver | None:
+    """The CUDA driver's functions, loaded once; ``None`` where the library does not load."""
+    if not _drivers:
+        name = "nvcuda.dll" if sys.platform == "win32" else "libcuda.so.1"
+        try:
+            _drivers.append(_Driver(ctypes.CDLL(name)))
+        except (OSError, AttributeError):
+            _drivers.append(None)
+    return _drivers[0]

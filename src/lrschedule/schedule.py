@@ -127,8 +127,9 @@ class LearningRateSchedule:
     """
 
     # __weakref__: jax.jit(schedule) keeps one; _scalar: the formula compiled for Python floats;
-    # _size: the nodes and numbers of its config (the limits of lrschedule.registry)
-    __slots__ = ("__weakref__", "_ints", "_scalar", "_size")
+    # _kernels: its GPU kernels (lrschedule._kernel); _size: the nodes and numbers of its config
+    # (the limits of lrschedule.registry)
+    __slots__ = ("__weakref__", "_ints", "_kernels", "_scalar", "_size")
     _scalar: Callable[[float], float]
     dtype: str | None = None
     _keras_name: ClassVar[str | None] = None
