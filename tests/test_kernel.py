@@ -635,29 +635,6 @@ def test_each_thread_reads_its_steps_first(threads: int) -> None:
         assert out[n] == -1.0
 
 
-def test_estimates_in_float32() -> None:
-    """CosineDecayRestarts' period comes from an estimate (``xp.estimate``), corrected in exact
-    step units: for steps that float32 holds the kernel computes it in float32 (one float64
-    logarithm fewer per step), for float64 steps in float64; the same values either way."""
-    schedule = L.CosineDecayRestarts(0.5, 7, t_mul=3.0, m_mul=0.9)
-    root = _trace.trace(schedule._evaluate)
-    narrow = _kernel.c_source(root, "int64", "float64")
-    assert "logf(" in narrow
-    assert "/* an estimate, in float32 */" in narrow
-    wide = _kernel.c_source(root, "float64", "float64")
-    assert "logf(" not in wide
-    assert " log(" in wide
-    steps = INT_STEPS[INT_STEPS >= 0]
-    as_floats = steps[steps < 2**53].astype(np.float64)
-    assert np.array_equal(
-        kernel_values(schedule, steps[steps < 2**53]), kernel_values(schedule, as_floats)
-    )
-    # a subexpression float32 does not take stays float64 (here: a comparison in the estimate)
-    ns = _trace.SymbolicNamespace()
-    estimate = ns.estimate(lambda xp, t: xp.where(t > 3.0, t, 1.0), ns.step)
-    assert "an estimate, in float32" not in _kernel.formula_source(estimate, rough=True)
-
-
 def test_every_kernel_compiles_with_nvcc() -> None:
     """The CUDA source of every registered class (edge cases), for int64 and float32 steps to
     float32 and float16 results, compiled by the CUDA toolkit's nvcc for sm_90, where there is one

@@ -166,8 +166,6 @@ _RESULTS: dict[str, tuple[str, str]] = {
     "bfloat16": ("unsigned short", "lrs_to_small({}, 7, 8)"),
 }
 
-_ROUGH_STEPS = frozenset(_STEPS) - {"float64"}
-"""The step dtypes whose every value float32 holds: estimates in float32 (:func:`formula_source`)."""
 STEP_DTYPES = tuple(_STEPS)
 """The step dtypes a kernel reads (float16 and bfloat16 as their 16 bits)."""
 RESULT_DTYPES = tuple(_RESULTS)
@@ -255,16 +253,10 @@ def _searchable(boundaries: list[float]) -> bool:
     return boundaries == sorted(boundaries)
 
 
-def formula_source(root: Node, rough: bool = False) -> str:
+def formula_source(root: Node) -> str:
     """The C/CUDA function ``double lrs_formula(double s)``: the expression at ``root`` for one
-    step ``s`` as read (clamped at 0 first, NaN kept), each node once, in SSA temporaries.
-
-    ``rough``: an estimate (:meth:`~lrschedule._array.Select.estimate`, which the formula corrects
-    afterwards) is computed in float32 where it can be (:func:`_rough`), as float-float pairs
-    compute it; for steps that float32 holds, all but float64 ones (precision aside: the formula
-    tolerates a few float32 ulps)."""
+    step ``s`` as read (clamped at 0 first, NaN kept), each node once, in SSA temporaries."""
     tables: dict[int, _Search | None] = {}
-    estimates: dict[int, list[Node] | None] = {}
 
     def inputs(node: Node) -> list[Node]:
         if node.op == "where":
@@ -273,11 +265,6 @@ def formula_source(root: Node, rough: bool = False) -> str:
             table = tables[node.id]
             if table is not None:
                 return [a for a in (table[0], table[4]) if isinstance(a, Node)]
-        if node.op == "estimate" and rough:
-            if node.id not in estimates:
-                estimates[node.id] = _rough(*node.args)
-            if estimates[node.id] is not None:
-                return [a for a in node.args[1:] if isinstance(a, Node)]
         return [a for a in node.args if isinstance(a, Node)]
 
     order = post_order(root, inputs)
@@ -302,17 +289,11 @@ def formula_source(root: Node, rough: bool = False) -> str:
             lines.append(f"  double {name};")
             lines.extend(_search(name, table, ref, "  "))
             continue
-        nodes = estimates.get(node.id)
-        if nodes is not None:
-            lines.extend(_rough_lines(name, nodes, node.args[1], ref))
-            continue
         args = [ref(a) for a in node.args]
         if node.op in _COMPARE:
             expression = f"({args[0]} {_COMPARE[node.op]} {args[1]})"
         elif node.op == "pow" and isinstance(node.args[0], float) and node.args[0] == 2.0:
             expression = f"lrs_exp2({args[1]})"  # as the array layer: exact where pow may not be
-        elif node.op == "estimate":
-            expression = args[0]
         else:
             template = _BINARY.get(node.op) or _CALLS[node.op]
             expression = template.format(*args)
@@ -320,51 +301,6 @@ def formula_source(root: Node, rough: bool = False) -> str:
     lines.append(f"  return {ref(root)};")
     lines.append("}")
     return "\n".join(lines) + "\n"
-
-
-_FLOAT32 = {
-    "add": "({} + {})",
-    "sub": "({} - {})",
-    "mul": "({} * {})",  # a multiply-add is as good an estimate
-    "div": "({} / {})",
-    "neg": "(-{})",
-    "exp": "expf({})",
-    "log": "logf({})",
-    "log1p": "log1pf({})",
-    "sqrt": "sqrtf({})",
-}
-"""The operations an estimate may take in float32 (each float32's own function of C and CUDA)."""
-
-
-def _rough(value: Any, x: Any) -> list[Node] | None:
-    """The nodes of the estimate ``value`` of ``x``, in the order to compute them, where each is
-    an operation of :data:`_FLOAT32` on ``x``, constants and the others; else ``None`` (float64
-    then). Every step float32 holds keeps the estimate's order (its functions are monotonic)."""
-    if not isinstance(value, Node) or value is x:
-        return None
-    order = post_order(
-        value, lambda node: [a for a in node.args if isinstance(a, Node) and a is not x]
-    )
-    if any(node.op not in _FLOAT32 for node in order):
-        return None
-    return order
-
-
-def _rough_lines(name: str, nodes: list[Node], x: Any, ref: Callable[[Any], str]) -> list[str]:
-    """``name``, the estimate computed by ``nodes`` in float32, from ``x`` rounded to float32."""
-
-    def operand(value: Any) -> str:
-        if value is x:
-            return f"(float){ref(x)}"
-        return f"e{value.id}" if isinstance(value, Node) else f"(float){_literal(value)}"
-
-    lines = [f"  double {name};", "  { /* an estimate, in float32 */"]
-    for node in nodes:
-        expression = _FLOAT32[node.op].format(*(operand(a) for a in node.args))
-        lines.append(f"    const float e{node.id} = {expression};")
-    lines.append(f"    {name} = (double)e{nodes[-1].id};")
-    lines.append("  }")
-    return lines
 
 
 def _search(name: str, table: _Search, ref: Callable[[Any], str], indent: str) -> list[str]:
@@ -418,7 +354,7 @@ def cuda_source(root: Node, step_dtype: str, result_dtype: str) -> str:
     value = store.format("lrs_formula(" + load.format("v[k]") + ")")
     return (
         HEADER
-        + formula_source(root, rough=step_dtype in _ROUGH_STEPS)
+        + formula_source(root)
         + f'extern "C" __global__ void {KERNEL_NAME}(\n'
         + f"    const {step_type}* __restrict__ step, {result_type}* __restrict__ out, int n) {{\n"
         + "  const long long threads = blockDim.x;\n"
@@ -446,7 +382,7 @@ def c_source(root: Node, step_dtype: str, result_dtype: str) -> str:
     value = store.format("lrs_formula(" + load.format("step[i]") + ")")
     return (
         HEADER
-        + formula_source(root, rough=step_dtype in _ROUGH_STEPS)
+        + formula_source(root)
         + f"void lrs_run(const {step_type}* step, {result_type}* out, long long n) {{\n"
         + f"  for (long long i = 0; i < n; i++) out[i] = {value};\n"
         + "}\n"

@@ -116,7 +116,6 @@ _TEMPLATES = {
     "not": "not {0}",
     "where": "{1} if {0} else {2}",
     "float": "1.0 if {0} else 0.0",
-    "estimate": "{0}",  # computed as everything else: in float64
     **{op: f"{name}({{0}})" for op, name in _CALLS.items() if op != "pow"},
     "pow": "_pow({0}, {1})",
 }

@@ -264,15 +264,6 @@ class SymbolicNamespace(Select):
     def pow(self, x1: Any, x2: Any, /) -> Node:
         return self._float_op("pow", x1, x2)
 
-    def estimate(self, f: Callable[[Any, Any], Any], x: Any, /) -> Node:
-        """``f(xp, x)``, recorded under an ``estimate`` node (``value, x``): the code generator
-        may compute it in float32 (:meth:`~lrschedule._array.Select.estimate`)."""
-        x = self._float(x)
-        value = self._float(f(self, x))
-        if not isinstance(value, Node):
-            return value  # type: ignore[no-any-return]
-        return self._node("estimate", (value, x), FLOAT)
-
     def isfinite(self, x: Any, /) -> Node:
         return self._node("isfinite", (self._float(x),), BOOL)
 
