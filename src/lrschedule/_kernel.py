@@ -580,14 +580,18 @@ MAX_LAUNCH = 2**31 - 1
 
 def _launches(n: int) -> list[tuple[int, int, int]]:
     """(start, count, blocks) of each launch over ``n`` steps."""
-    tile = BLOCK * UNROLL
     if n <= MAX_LAUNCH:  # the usual case, without the loop's cost (a 0-d step's call counts it)
-        return [(0, n, min((n + tile - 1) // tile, MAX_BLOCKS))] if n else []
+        return [(0, n, _blocks(n))] if n else []
     return [
-        (start, count, min((count + tile - 1) // tile, MAX_BLOCKS))
+        (start, count, _blocks(count))
         for start in range(0, n, MAX_LAUNCH)
         for count in (min(n - start, MAX_LAUNCH),)
     ]
+
+
+def _blocks(count: int) -> int:
+    """The blocks of one launch over ``count`` steps: a tile of ``BLOCK * UNROLL`` steps each."""
+    return min((count + BLOCK * UNROLL - 1) // (BLOCK * UNROLL), MAX_BLOCKS)
 
 
 def launch_cupy(formula: Callable[[Any, Any], Any], step: Any, compute: Any, result: Any) -> Any:
@@ -616,8 +620,7 @@ def launch_cupy(formula: Callable[[Any, Any], Any], step: Any, compute: Any, res
         n = step.size
         if n <= MAX_LAUNCH:
             if n:
-                blocks = min((n + BLOCK * UNROLL - 1) // (BLOCK * UNROLL), MAX_BLOCKS)
-                kernel((blocks,), (BLOCK,), (step, out, np.int32(n)))
+                kernel((_blocks(n),), (BLOCK,), (step, out, np.int32(n)))
             return out
         flat, flat_out = step.reshape(-1), out.reshape(-1)
         for start, count, blocks in _launches(n):
