@@ -105,7 +105,15 @@ def cosine(
 def sgdr(
     lr0: float, T0: float, t_mul: float = 2.0, m_mul: float = 1.0, alpha: float = 0.0
 ) -> Reference:
-    """SGDR (Loshchilov & Hutter): walk the periods T0, T0*t_mul, ... exactly."""
+    """SGDR (Loshchilov & Hutter): the periods T0, T0*t_mul, ... exactly, found by bisection.
+
+    Where ``T0`` or ``t_mul`` is not whole, a step within ``2**-36 / (t_mul - 1)`` period
+    lengths (at most ``2**-24`` of them, and at most ``2**-12`` steps) before a period's start
+    counts as its start (lrschedule's documented rule: so that
+    ``T0=100, t_mul=1.2`` restarts at steps 220 and 364, as its decimal values say)."""
+    whole = float(T0).is_integer() and float(t_mul).is_integer()
+    snap = 0 if whole or t_mul == 1.0 else min(mpf(2) ** -36 / (mpf(t_mul) - 1), mpf(2) ** -24)
+    starts, lengths, keys = [mpf(0)], [mpf(T0)], [mpf(0)]
 
     def f(t: int) -> mpf:
         step = mpf(t)
@@ -113,11 +121,12 @@ def sgdr(
             i = mpmath.floor(step / mpf(T0))
             start, length = i * mpf(T0), mpf(T0)
         else:
-            i, start, length = 0, mpf(0), mpf(T0)
-            while start + length <= step:
-                start += length
-                length *= mpf(t_mul)
-                i += 1
+            while keys[-1] <= step:  # the table of periods, grown as far as asked
+                starts.append(starts[-1] + lengths[-1])
+                lengths.append(lengths[-1] * mpf(t_mul))
+                keys.append(starts[-1] - min(snap * lengths[-1], mpf(2) ** -12))
+            i = bisect.bisect_right(keys, step) - 1
+            start, length = starts[i], lengths[i]
         fraction = (step - start) / length
         decayed = mpf(m_mul) ** i * _half_cosine(fraction)
         return mpf(lr0) * ((1 - mpf(alpha)) * decayed + mpf(alpha))

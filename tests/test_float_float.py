@@ -343,9 +343,11 @@ def test_sgdr_period_estimate(t_mul: float) -> None:
     (``1 / log(t_mul) > 2**12``) the formula takes the closed form."""
     schedule = lrschedule.CosineDecayRestarts(0.1, 1000, t_mul=t_mul, m_mul=0.9999)
     precise = lrschedule.CosineDecayRestarts(0.1, 1000, t_mul=t_mul, m_mul=0.9999)
-    object.__setattr__(precise, "_periods", (*schedule._periods[:-1], False))
-    assert schedule._periods[-1]
-    assert not lrschedule.CosineDecayRestarts(1, 1, 1.0001)._periods[-1]
+    rough = 5  # the index of the flag in _periods
+    periods = schedule._periods
+    object.__setattr__(precise, "_periods", (*periods[:rough], False, *periods[rough + 1 :]))
+    assert periods[rough]
+    assert not lrschedule.CosineDecayRestarts(1, 1, 1.0001)._periods[rough]
     starts, start, length = [], mpmath.mpf(0), mpmath.mpf(1000)
     while start < TOP:
         starts.append(int(mpmath.ceil(start)))

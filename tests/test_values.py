@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import TYPE_CHECKING
 
+import mpmath
 import numpy as np
 import pytest
 
-from references import CASES, LARGE_STEPS, STEPS, Case
+import lrschedule
+from references import CASES, LARGE_STEPS, STEPS, Case, sgdr
 
 if TYPE_CHECKING:
     from conftest import Backend
@@ -200,3 +203,42 @@ def test_piecewise_torch_search_equals_formula(
         assert searched.dtype == formula.dtype
         assert searched.shape == formula.shape
         torch.testing.assert_close(searched, formula, rtol=0, atol=0, equal_nan=True)
+
+
+@functools.cache
+def _beside_restarts(first: float, t_mul: float, below: int) -> tuple[list[int], list[float]]:
+    """The whole steps beside every period start below ``below``, and the exact rates there."""
+    steps: set[int] = set()
+    start, length = mpmath.mpf(0), mpmath.mpf(first)
+    while start < below:
+        whole = int(mpmath.floor(start))
+        steps.update(t for t in (whole - 1, whole, whole + 1) if 0 <= t < below)
+        start, length = start + length, length * mpmath.mpf(t_mul)
+    reference = sgdr(1.0, first, t_mul)
+    return sorted(steps), [float(reference(t)) for t in sorted(steps)]
+
+
+@pytest.mark.parametrize(
+    ("first", "t_mul"),
+    [(100, 1.2), (100, 1.1), (7, 1.1), (100, 3.7), (1000, 1.3), (3, 1.001), (12.5, 1.05)],
+)
+def test_restarts_where_the_decimal_values_put_them(
+    backend: Backend, first: float, t_mul: float
+) -> None:
+    """Where ``t_mul`` is not whole, period starts are no floats in general, and each is computed
+    to a few roundings: a step that close before one counts as the start (``references.sgdr``).
+    So ``first_decay_steps=100, t_mul=1.2`` restarts at 220 and 364, and ``7, 1.1`` at 7, where
+    lrschedule 0.1 gave the end of the previous period (0.0). Every whole step beside every start,
+    up to 2**31 (2**24 in float-float pairs, whose ``pow`` places starts to about 2**-38)."""
+    below = 2**31 - 1 if backend.float64 else 2**24
+    steps, exact = _beside_restarts(first, t_mul, below)
+    schedule = lrschedule.CosineDecayRestarts(1.0, first, t_mul=t_mul)
+    values = backend.to_numpy(backend.call(schedule, backend.asarray(steps, backend.int_dtype)))
+    error = np.abs(values.astype(np.float64) - np.asarray(exact))
+    worst = int(np.argmax(error))
+    wide = backend.float64 and values.dtype == np.float64
+    assert error[worst] <= (1e-9 if wide else 1e-6), (
+        steps[worst],
+        values[worst],
+        exact[worst],
+    )

@@ -41,6 +41,22 @@ def _last_period(t0: float, t_mul: float, start_scale: float) -> float:
     return float(low)
 
 
+SNAP = 2.0**-12
+"""The widest window before a period start, in steps, where a step counts as the start (where the
+starts' rounding is wider, as in float-float pairs near 2**31, no window would place them)."""
+
+
+def _snap(t0: float, t_mul: float) -> float:
+    """How close before a computed period start, in lengths of its period, a step counts as the
+    start: 0 where the starts are exact (whole ``t0`` and ``t_mul``, or ``t_mul == 1``), else a
+    bound on the error of :math:`S_i = (m^i - 1) k` as float-float pairs compute it (their ``pow``
+    is within a few units of 2**-40, float64's of 2**-53), relative to :math:`L_i = T_0 m^i`:
+    the error is a few roundings of :math:`m^i k = L_i / (m - 1)`. One rule for every backend."""
+    if t_mul == 1.0 or (t0.is_integer() and t_mul.is_integer()):
+        return 0.0
+    return min(2.0**-36 / (t_mul - 1.0), 2.0**-24)
+
+
 def _t_mul(arg: str, value: object) -> float:
     """``t_mul``: at least 1 (periods never shrink)."""
     result = float(check.at_most_largest(arg, value))
@@ -146,7 +162,10 @@ class CosineDecayRestarts(LearningRateSchedule):
 
     (``alpha`` is not scaled by ``m_mul``, as in Keras). Unlike Keras's float32 closed form, the
     period :math:`i` is exact at every step: with ``first_decay_steps=10, t_mul=2``, step 327670
-    starts period 15 and gives :math:`\eta_0`, where Keras 3 returns 0.
+    starts period 15 and gives :math:`\eta_0`, where Keras 3 returns 0. Where :math:`S_i` is not
+    a float (``t_mul`` or ``first_decay_steps`` not whole), a step within
+    :math:`2^{-36} / (m_t - 1)` period lengths, and :math:`2^{-12}` steps, before :math:`S_i`
+    counts as its start: ``first_decay_steps=100, t_mul=1.2`` restarts at 220 and 364.
 
     Args:
         initial_learning_rate: :math:`\eta_0`, a finite number.
@@ -182,10 +201,11 @@ class CosineDecayRestarts(LearningRateSchedule):
             # float32 finds the period to within a fraction of one (its error is a few float32
             # ulps of this factor, times the log of at most 2**128 steps): a rough closed form
             t_mul != 1.0 and 1.0 / math.log(t_mul) <= 2.0**12,
+            _snap(t0, t_mul),
         )
         self._store(_periods=periods)
 
-    _periods: tuple[float, float, float, bool, float, bool] = derived()
+    _periods: tuple[float, float, float, bool, float, bool, float] = derived()
     """Constants of the period arithmetic."""
 
     @property
@@ -195,7 +215,7 @@ class CosineDecayRestarts(LearningRateSchedule):
     def _period(self, xp: Any, step: Any) -> tuple[Any, Any, Any]:
         """The period ``i`` of ``step``, the step's offset in it and its length, exact."""
         t0, t_mul = self.first_decay_steps, self.t_mul
-        log1p_scale, per_log_t_mul, start_scale, whole, last, rough = self._periods
+        log1p_scale, per_log_t_mul, start_scale, whole, last, rough, snap = self._periods
         if t_mul == 1.0:
             i = xp.floor(step / t0)
             # step / t0 may round either way at a period's start (XLA also turns the division
@@ -226,8 +246,17 @@ class CosineDecayRestarts(LearningRateSchedule):
         # into the next period (the step moves back by L_i, L_(i+1) = m L_i) or the previous one
         # (forward by L_i / m = L_(i-1)): L changes by (m - 1) times the move, which is 0 where
         # neither applies (nothing overflows near the float maximum)
-        late = xp.indicator(offset >= length, offset)
-        early = xp.indicator(offset < 0.0, offset)
+        # Where S_i is not whole it is only computed to a few roundings (of pow, of the constants
+        # and of t_mul itself): a step that close before a computed start counts as that start
+        # (S_3 = 364 for T_0 = 100, t_mul = 1.2 comes out 364 + 1 ulp): a window of 2**-36 /
+        # (t_mul - 1) period lengths (_snap), and at most SNAP steps
+        if snap:
+            before_next = xp.minimum(length * (snap * t_mul), SNAP)  # the window of S_(i+1)
+            late = xp.indicator(offset >= length - before_next, offset)
+            early = xp.indicator(offset + xp.minimum(length * snap, SNAP) < 0.0, offset)
+        else:
+            late = xp.indicator(offset >= length, offset)
+            early = xp.indicator(offset < 0.0, offset)
         shorter = length * 0.5 if t_mul == 2.0 else length / t_mul  # exact either way
         moved = late * length - early * shorter
         offset = offset - moved
