@@ -107,10 +107,10 @@ def sgdr(
 ) -> Reference:
     """SGDR (Loshchilov & Hutter): the periods T0, T0*t_mul, ... exactly, found by bisection.
 
-    Where ``T0`` or ``t_mul`` is not whole, a step within ``2**-36 / (t_mul - 1)`` period
-    lengths (at most ``2**-24`` of them, and at most ``2**-12`` steps) before a period's start
-    counts as its start (lrschedule's documented rule: so that
-    ``T0=100, t_mul=1.2`` restarts at steps 220 and 364, as its decimal values say)."""
+    Where ``T0`` or ``t_mul`` is not whole, a step within ``min(2**-36 / (t_mul - 1), 2**-24)``
+    period lengths, and ``2**-12`` steps, before a period's start counts as its start, at offset 0
+    (lrschedule's documented rule: so that ``T0=100, t_mul=1.2`` restarts at steps 220 and 364, as
+    its decimal values say)."""
     whole = float(T0).is_integer() and float(t_mul).is_integer()
     snap = 0 if whole or t_mul == 1.0 else min(mpf(2) ** -36 / (mpf(t_mul) - 1), mpf(2) ** -24)
     starts, lengths, keys = [mpf(0)], [mpf(T0)], [mpf(0)]
@@ -127,7 +127,7 @@ def sgdr(
                 keys.append(starts[-1] - min(snap * lengths[-1], mpf(2) ** -12))
             i = bisect.bisect_right(keys, step) - 1
             start, length = starts[i], lengths[i]
-        fraction = (step - start) / length
+        fraction = max(step - start, 0) / length  # a step counted as the start: 0
         decayed = mpf(m_mul) ** i * _half_cosine(fraction)
         return mpf(lr0) * ((1 - mpf(alpha)) * decayed + mpf(alpha))
 

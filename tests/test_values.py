@@ -242,3 +242,15 @@ def test_restarts_where_the_decimal_values_put_them(
         values[worst],
         exact[worst],
     )
+
+
+def test_a_step_counted_as_a_start_gives_the_peak() -> None:
+    """Inside the window before a start (1.46e-6 steps before S_1 = 100 and S_2 = 200.1 here) the
+    rate is the period's peak itself, not a cosine a hair past it; a step before the window is
+    the end of the previous period."""
+    schedule = lrschedule.CosineDecayRestarts(0.5, 100, t_mul=1.001, m_mul=0.5)
+    steps = [100 - 1e-4, 100 - 1e-6, 100.0, 200.1 - 1e-6, 200.1]
+    values = schedule(np.asarray(steps))
+    assert values[0] < 1e-8
+    np.testing.assert_array_equal(values[1:], [0.25, 0.25, 0.125, 0.125])
+    assert [schedule(step) for step in steps[1:]] == [0.25, 0.25, 0.125, 0.125]  # Python floats

@@ -164,8 +164,9 @@ class CosineDecayRestarts(LearningRateSchedule):
     period :math:`i` is exact at every step: with ``first_decay_steps=10, t_mul=2``, step 327670
     starts period 15 and gives :math:`\eta_0`, where Keras 3 returns 0. Where :math:`S_i` is not
     a float (``t_mul`` or ``first_decay_steps`` not whole), a step within
-    :math:`2^{-36} / (m_t - 1)` period lengths, and :math:`2^{-12}` steps, before :math:`S_i`
-    counts as its start: ``first_decay_steps=100, t_mul=1.2`` restarts at 220 and 364.
+    :math:`\min(2^{-36} / (m_t - 1), 2^{-24})` period lengths, and :math:`2^{-12}` steps, before
+    :math:`S_i` counts as its start (the peak): ``first_decay_steps=100, t_mul=1.2`` restarts at
+    220 and 364.
 
     Args:
         initial_learning_rate: :math:`\eta_0`, a finite number.
@@ -246,20 +247,22 @@ class CosineDecayRestarts(LearningRateSchedule):
         # into the next period (the step moves back by L_i, L_(i+1) = m L_i) or the previous one
         # (forward by L_i / m = L_(i-1)): L changes by (m - 1) times the move, which is 0 where
         # neither applies (nothing overflows near the float maximum)
-        # Where S_i is not whole it is only computed to a few roundings (of pow, of the constants
-        # and of t_mul itself): a step that close before a computed start counts as that start
-        # (S_3 = 364 for T_0 = 100, t_mul = 1.2 comes out 364 + 1 ulp): a window of 2**-36 /
-        # (t_mul - 1) period lengths (_snap), and at most SNAP steps
         if snap:
-            before_next = xp.minimum(length * (snap * t_mul), SNAP)  # the window of S_(i+1)
+            # S_i is not whole and only computed to a few roundings (of pow, of the constants and
+            # of t_mul itself; S_3 = 364 for T_0 = 100, t_mul = 1.2 comes out 364 + 1 ulp): a step
+            # within snap period lengths (_snap), and SNAP steps, before a computed start counts
+            # as that start, at offset 0
+            before_next = xp.clip(length * (snap * t_mul), max=SNAP)  # the window of S_(i+1)
             late = xp.indicator(offset >= length - before_next, offset)
-            early = xp.indicator(offset + xp.minimum(length * snap, SNAP) < 0.0, offset)
+            early = xp.indicator(offset + xp.clip(length * snap, max=SNAP) < 0.0, offset)
         else:
             late = xp.indicator(offset >= length, offset)
             early = xp.indicator(offset < 0.0, offset)
         shorter = length * 0.5 if t_mul == 2.0 else length / t_mul  # exact either way
         moved = late * length - early * shorter
         offset = offset - moved
+        if snap:
+            offset = xp.clip(offset, min=0.0)
         length = length + (moved if t_mul == 2.0 else moved * (t_mul - 1.0))
         if self.m_mul != 1.0:
             i = i + late - early
