@@ -31,12 +31,26 @@ mpmath.mp.dps = DIGITS
 
 Reference = Callable[[int], mpf]
 
+DECIMAL = mpf(2) ** -44
+"""lrschedule's documented rule for a length that is not whole (0.1, 1.1: no float): a step within
+this fraction of itself short of a whole multiple reaches it, and one just past it is at it."""
+
+
+def floor_periods(t: float | mpf, T: float) -> mpf:
+    """:math:`\\lfloor t / T \\rfloor` by the rule of :data:`DECIMAL`."""
+    reach = mpf(t) if float(T).is_integer() else mpf(t) * (1 + DECIMAL)
+    return mpmath.floor(reach / mpf(T))
+
+
+def ceil_periods(t: float | mpf, T: float) -> mpf:
+    """:math:`\\lceil t / T \\rceil` by the rule of :data:`DECIMAL`."""
+    reach = mpf(t) if float(T).is_integer() else mpf(t) * (1 - DECIMAL)
+    return mpmath.ceil(reach / mpf(T))
+
 
 def exponential(lr0: float, T: float, rate: float, staircase: bool = False) -> Reference:
     def f(t: int) -> mpf:
-        p = mpf(t) / mpf(T)
-        if staircase:
-            p = mpmath.floor(p)
+        p = floor_periods(t, T) if staircase else mpf(t) / mpf(T)
         return mpf(lr0) * mpf(rate) ** p
 
     return f
@@ -44,9 +58,7 @@ def exponential(lr0: float, T: float, rate: float, staircase: bool = False) -> R
 
 def inverse_time(lr0: float, T: float, rate: float, staircase: bool = False) -> Reference:
     def f(t: int) -> mpf:
-        p = mpf(t) / mpf(T)
-        if staircase:
-            p = mpmath.floor(p)
+        p = floor_periods(t, T) if staircase else mpf(t) / mpf(T)
         return mpf(lr0) / (1 + mpf(rate) * p)
 
     return f
@@ -57,8 +69,8 @@ def polynomial(
 ) -> Reference:
     def f(t: int) -> mpf:
         if cycle:
-            multiplier = 1 if t == 0 else mpmath.ceil(mpf(t) / mpf(T))
-            p = mpf(t) / (mpf(T) * multiplier)
+            multiplier = 1 if t == 0 else ceil_periods(t, T)
+            p = min(mpf(t) / (mpf(T) * multiplier), 1)  # a step just past a multiple: at it
         else:
             p = min(mpf(t), mpf(T)) / mpf(T)
         return (mpf(lr0) - mpf(end)) * (1 - p) ** mpf(power) + mpf(end)
@@ -110,7 +122,7 @@ def sgdr(
     Where ``T0`` or ``t_mul`` is not whole, a step within ``min(2**-36 / (t_mul - 1), 2**-24)``
     period lengths, and ``2**-12`` steps, before a period's start counts as its start, at offset 0
     (lrschedule's documented rule: so that ``T0=100, t_mul=1.2`` restarts at steps 220 and 364, as
-    its decimal values say)."""
+    its decimal values say); with ``t_mul=1``, :func:`floor_periods`' rule."""
     whole = float(T0).is_integer() and float(t_mul).is_integer()
     snap = 0 if whole or t_mul == 1.0 else min(mpf(2) ** -36 / (mpf(t_mul) - 1), mpf(2) ** -24)
     starts, lengths, keys = [mpf(0)], [mpf(T0)], [mpf(0)]
@@ -118,7 +130,7 @@ def sgdr(
     def f(t: int) -> mpf:
         step = mpf(t)
         if t_mul == 1.0:
-            i = mpmath.floor(step / mpf(T0))
+            i = floor_periods(step, T0)
             start, length = i * mpf(T0), mpf(T0)
         else:
             while keys[-1] <= step:  # the table of periods, grown as far as asked
@@ -405,7 +417,7 @@ CASES += [
 
 def step_decay(lr: float, step_size: float, gamma: float) -> Reference:
     """StepLR: ``lr * gamma ** floor(t / step_size)``."""
-    return lambda t: mpf(lr) * mpf(gamma) ** mpmath.floor(mpf(t) / mpf(step_size))
+    return lambda t: mpf(lr) * mpf(gamma) ** floor_periods(t, step_size)
 
 
 def multi_step_decay(lr: float, milestones: Sequence[float], gamma: float) -> Reference:
@@ -537,7 +549,9 @@ def wsd(
         elif decay_type == "1-sqrt":
             d = 1 - mpmath.sqrt(p)
         else:  # cosine_with_restarts
-            d = (1 + mpmath.cos(mpmath.pi * mpmath.frac(mpf(c) * p))) / 2
+            cycles, length = mpf(c) * (mpf(t) - mpf(W) - mpf(S)), max(1, mpf(D))
+            into = max(cycles / length - floor_periods(cycles, float(length)), 0)
+            d = (1 + mpmath.cos(mpmath.pi * into)) / 2
         return mpf(lr) * max(0, m_ + (1 - m_) * d)
 
     return f

@@ -11,7 +11,18 @@ import numpy as np
 import pytest
 
 import lrschedule
-from references import CASES, LARGE_STEPS, STEPS, Case, sgdr
+from references import (
+    CASES,
+    LARGE_STEPS,
+    STEPS,
+    Case,
+    Reference,
+    exponential,
+    inverse_time,
+    polynomial,
+    sgdr,
+    step_decay,
+)
 
 if TYPE_CHECKING:
     from conftest import Backend
@@ -254,3 +265,37 @@ def test_a_step_counted_as_a_start_gives_the_peak() -> None:
     assert values[0] < 1e-8
     np.testing.assert_array_equal(values[1:], [0.25, 0.25, 0.125, 0.125])
     assert [schedule(step) for step in steps[1:]] == [0.25, 0.25, 0.125, 0.125]  # Python floats
+
+
+DECIMAL_LENGTHS = [
+    (lrschedule.ExponentialDecay(1.0, 1.1, 0.9, staircase=True), exponential(1.0, 1.1, 0.9, True)),
+    (
+        lrschedule.InverseTimeDecay(1.0, 0.07, 0.5, staircase=True),
+        inverse_time(1.0, 0.07, 0.5, True),
+    ),
+    (
+        lrschedule.PolynomialDecay(1.0, 33.3, 0.0, cycle=True),
+        polynomial(1.0, 33.3, 0.0, cycle=True),
+    ),
+    (lrschedule.CosineDecayRestarts(1.0, 1.1, t_mul=1.0), sgdr(1.0, 1.1, 1.0)),
+    (lrschedule.StepDecay(1.0, 0.3, 0.9), step_decay(1.0, 0.3, 0.9)),
+]
+
+
+@pytest.mark.parametrize(
+    ("schedule", "reference"), DECIMAL_LENGTHS, ids=[type(s).__name__ for s, _ in DECIMAL_LENGTHS]
+)
+def test_periods_of_a_decimal_length_end_where_it_says(
+    backend: Backend, schedule: lrschedule.LearningRateSchedule, reference: Reference
+) -> None:
+    """A length that is not whole (1.1, 0.07, 33.3, 0.3) is no float: ``33 / 1.1`` is
+    29.999999999999996. Its whole multiples that are whole steps (33 for 1.1) end a period there,
+    as the decimal length says and as Keras does (lrschedule 0.1 ended it a step later, and
+    ``PolynomialDecay``'s cycle a step earlier); ``references.floor_periods`` states the rule."""
+    steps = list(range(400))  # every multiple below 400 and the steps beside it
+    exact = [float(reference(t)) for t in steps]
+    values = backend.to_numpy(backend.call(schedule, backend.asarray(steps, backend.int_dtype)))
+    wide = backend.float64 and values.dtype == np.float64
+    np.testing.assert_allclose(
+        values, exact, rtol=1e-9 if wide else 1e-5, atol=1e-15 if wide else 1e-7
+    )

@@ -11,7 +11,9 @@ import sys
 from typing import Any
 
 __all__ = [
+    "DECIMAL",
     "EXP_SAFE",
+    "cycles",
     "grow",
     "grow_pow",
     "half_cosine",
@@ -21,6 +23,7 @@ __all__ = [
     "ramp",
     "times",
     "whole_periods",
+    "window",
 ]
 
 LOG_MAX = math.log(sys.float_info.max)
@@ -65,22 +68,52 @@ def ramp(xp: Any, start: Any, end: Any, done: Any, length: Any, rise: Any | None
     return xp.where(done + done < length, from_start, from_end)
 
 
+DECIMAL = 2.0**-44
+"""How close to a whole multiple :math:`k L` of a length that is not whole a step counts as
+reaching it, relative to the step. Such a length (1.1, 0.07, 33.3) is no float, and :math:`k L`
+moves with its rounding (2**-53 of it in float64, about 2**-48 in float-float pairs): ``33 / 1.1``
+is 29.999999999999996 in float64. A step within this fraction of itself of :math:`k L` is
+taken to be :math:`k L`, so that the periods end at the steps the decimal length gives
+(``ExponentialDecay(1.0, 1.1, 0.5, staircase=True)`` halves at step 33, as in Keras)."""
+
+
+def window(length: float) -> float:
+    """:data:`DECIMAL` for a ``length`` that is not whole, else 0 (whole multiples are exact)."""
+    return 0.0 if float(length).is_integer() else DECIMAL
+
+
 def whole_periods(xp: Any, step: Any, length: float) -> Any:
-    """:math:`\\lfloor t / L \\rfloor`, exact for the float values of ``step`` and ``length``."""
+    """:math:`\\lfloor t / L \\rfloor` as :func:`periods` counts it."""
     return periods(xp, step, 0.5 * step, length)
 
 
 def periods(xp: Any, step: Any, half_step: Any, length: float) -> Any:
-    """:math:`\\lfloor t / L \\rfloor` for ``step`` :math:`t` and ``half_step`` :math:`t / 2`.
+    """:math:`\\lfloor t / L \\rfloor` for ``step`` :math:`t` and ``half_step`` :math:`t / 2`:
+    exact for the float values of ``step`` and ``length``, where a step just short of a whole
+    multiple of a length that is not whole reaches it (:data:`DECIMAL`).
 
     ``floor(t / L)`` may round either way at a whole multiple (XLA also turns the division into a
     multiplication by 1 / L): one correction each way, compared in halves so that nothing
     overflows near the float maximum; past :math:`2^{53} L` the count is the float nearest to it.
     """
     half = 0.5 * length
+    if window(length):
+        half_step = half_step * (1.0 + DECIMAL)
     k = xp.floor(step / length)
     k = xp.where(k * half > half_step, k - 1.0, k)
     return xp.where((k + 1.0) * half <= half_step, k + 1.0, k)
+
+
+def cycles(xp: Any, step: Any, half_step: Any, length: float) -> Any:
+    """:math:`\\lceil t / L \\rceil` for ``step`` :math:`t` and ``half_step`` :math:`t / 2`, as
+    :func:`periods` counts: a step just past a whole multiple of a length that is not whole is at
+    it (:data:`DECIMAL`)."""
+    half = 0.5 * length
+    if window(length):
+        half_step = half_step * (1.0 - DECIMAL)
+    k = xp.ceil(step / length)
+    k = xp.where((k - 1.0) * half >= half_step, k - 1.0, k)
+    return xp.where(k * half < half_step, k + 1.0, k)
 
 
 def grow(xp: Any, rate: float, exponent: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 from lrschedule import _validate as check
 from lrschedule.registry import _register_builtin
 from lrschedule.schedule import LearningRateSchedule, checked, derived
-from lrschedule.schedules._numerics import grow_pow, half_cosine
+from lrschedule.schedules._numerics import grow_pow, half_cosine, whole_periods, window
 
 __all__ = ["CosineDecay", "CosineDecayRestarts"]
 
@@ -218,12 +218,9 @@ class CosineDecayRestarts(LearningRateSchedule):
         t0, t_mul = self.first_decay_steps, self.t_mul
         log1p_scale, per_log_t_mul, start_scale, whole, last, rough, snap = self._periods
         if t_mul == 1.0:
-            i = xp.floor(step / t0)
-            # step / t0 may round either way at a period's start (XLA also turns the division
-            # into a multiplication by 1 / t0): one correction each way, in exact step units.
-            i = xp.where(i * t0 > step, i - 1.0, i)
-            i = xp.where((i + 1.0) * t0 <= step, i + 1.0, i)
-            return i, step - i * t0, t0
+            i = whole_periods(xp, step, t0)  # exact, and a step just short of a start reaches it
+            offset = step - i * t0
+            return i, (xp.clip(offset, min=0.0) if window(t0) else offset), t0
 
         # Period i starts at S_i = T_0 (m^i - 1) / (m - 1) and lasts L_i = T_0 m^i: the closed
         # form for i (an estimate: float32 will do unless m is within 2**-12 of 1), at most the

@@ -8,6 +8,7 @@ from typing import Any
 from lrschedule import _validate as check
 from lrschedule.registry import _register_builtin
 from lrschedule.schedule import LearningRateSchedule, checked
+from lrschedule.schedules._numerics import cycles
 
 __all__ = ["PolynomialDecay"]
 
@@ -65,9 +66,11 @@ class PolynomialDecay(LearningRateSchedule):
             step = xp.where(step == xp.inf, length, step)
             # The fraction (h - t) / h of the horizon h = k T, from halves of h and t (exactly
             # the same fraction, without overflow near the float maximum); h may round below t
-            # (t / T and k T both round), where the fraction is clipped at 0.
-            half_horizon = xp.clip(xp.ceil(step / length), min=1.0) * (0.5 * length)
-            remaining = xp.clip((half_horizon - 0.5 * step) / half_horizon, min=0.0)
+            # (k T rounds, and a step just past a whole multiple of a T that is not whole is at
+            # it), where the fraction is clipped at 0.
+            half_step = 0.5 * step
+            half_horizon = xp.clip(cycles(xp, step, half_step, length), min=1.0) * (0.5 * length)
+            remaining = xp.clip((half_horizon - half_step) / half_horizon, min=0.0)
         else:
             remaining = (self.decay_steps - xp.clip(step, max=self.decay_steps)) / self.decay_steps
         if self.power != 1.0:

@@ -14,7 +14,7 @@ from typing import Any
 from lrschedule import _validate as check
 from lrschedule.registry import _register_builtin
 from lrschedule.schedule import LearningRateSchedule, checked
-from lrschedule.schedules._numerics import half_cosine, periods
+from lrschedule.schedules._numerics import half_cosine, periods, window
 
 __all__ = ["DECAY_TYPES", "WARMUP_TYPES", "WarmupStableDecay"]
 
@@ -139,7 +139,10 @@ class WarmupStableDecay(LearningRateSchedule):
         # exactly at its step
         cycles = self.num_cycles * steps
         k = periods(xp, cycles, 0.5 * cycles, length)
-        return half_cosine(xp, (k + 1.0) * length - cycles, length)  # 1 - {c p}, in (0, 1]
+        remaining = (k + 1.0) * length - cycles  # 1 - {c p}, in (0, 1]
+        if window(length):  # just short of a restart, which it reaches: the peak
+            remaining = xp.clip(remaining, max=length)
+        return half_cosine(xp, remaining, length)
 
     def _last_decay_step(self) -> float | None:
         """The last step into the decay that changes the rate: the decay's end; with
