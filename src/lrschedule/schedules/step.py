@@ -38,7 +38,9 @@ class StepDecay(LearningRateSchedule):
     also Keras's ``ExponentialDecay(lr, step_size, gamma, staircase=True)``. torch documents an
     integer ``step_size``; for another one this class follows torch's closed form
     :math:`\lfloor t / S \rfloor`, where torch's running form decays only at steps that are
-    whole multiples of :math:`S`.
+    whole multiples of :math:`S`, with the decimal value of :math:`S`: ``StepDecay(1.0, 1.1,
+    0.5)`` decays for the 50th time at step 55, where ``55 // 1.1`` is 49.0 in float64 (a step
+    within 2**-44 of itself short of a multiple reaches it, as in every schedule).
 
     Args:
         initial_learning_rate: :math:`\eta_0`, torch's ``lr`` of the optimizer; a finite number
