@@ -31,21 +31,26 @@ mpmath.mp.dps = DIGITS
 
 Reference = Callable[[int], mpf]
 
-DECIMAL = mpf(2) ** -44
-"""lrschedule's documented rule for a length that is not whole (0.1, 1.1: no float): a step within
-this fraction of itself short of a whole multiple reaches it, and one just past it is at it."""
+DECIMAL = mpf(2) ** -46
+"""lrschedule's documented rule for a length that is no multiple of 2**-10 (0.1, 1.1; not 2.5): a
+step within this fraction of itself, and 2**-12 steps, short of a whole multiple reaches it, and
+one just past it is at it."""
+
+
+def _window(t: float | mpf, T: float) -> mpf:
+    if (float(T) * 1024).is_integer():  # multiples of 2**-10: exact
+        return mpf(0)
+    return min(mpf(t) * DECIMAL, mpf(2) ** -12)
 
 
 def floor_periods(t: float | mpf, T: float) -> mpf:
     """:math:`\\lfloor t / T \\rfloor` by the rule of :data:`DECIMAL`."""
-    reach = mpf(t) if float(T).is_integer() else mpf(t) * (1 + DECIMAL)
-    return mpmath.floor(reach / mpf(T))
+    return mpmath.floor((mpf(t) + _window(t, T)) / mpf(T))
 
 
 def ceil_periods(t: float | mpf, T: float) -> mpf:
     """:math:`\\lceil t / T \\rceil` by the rule of :data:`DECIMAL`."""
-    reach = mpf(t) if float(T).is_integer() else mpf(t) * (1 - DECIMAL)
-    return mpmath.ceil(reach / mpf(T))
+    return mpmath.ceil((mpf(t) - _window(t, T)) / mpf(T))
 
 
 def exponential(lr0: float, T: float, rate: float, staircase: bool = False) -> Reference:

@@ -279,11 +279,16 @@ DECIMAL_LENGTHS = [
     ),
     (lrschedule.CosineDecayRestarts(1.0, 1.1, t_mul=1.0), sgdr(1.0, 1.1, 1.0)),
     (lrschedule.StepDecay(1.0, 0.3, 0.9), step_decay(1.0, 0.3, 0.9)),
+    # whole lengths whose reciprocal XLA's jit multiplies by lands a step off
+    (lrschedule.ExponentialDecay(1.0, 49, 0.9, staircase=True), exponential(1.0, 49, 0.9, True)),
+    (lrschedule.PolynomialDecay(1.0, 75, 0.0, cycle=True), polynomial(1.0, 75, 0.0, cycle=True)),
 ]
 
 
 @pytest.mark.parametrize(
-    ("schedule", "reference"), DECIMAL_LENGTHS, ids=[type(s).__name__ for s, _ in DECIMAL_LENGTHS]
+    ("schedule", "reference"),
+    DECIMAL_LENGTHS,
+    ids=[f"{type(s).__name__}-{i}" for i, (s, _) in enumerate(DECIMAL_LENGTHS)],
 )
 def test_periods_of_a_decimal_length_end_where_it_says(
     backend: Backend, schedule: lrschedule.LearningRateSchedule, reference: Reference

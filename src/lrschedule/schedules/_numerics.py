@@ -13,6 +13,7 @@ from typing import Any
 __all__ = [
     "DECIMAL",
     "EXP_SAFE",
+    "SNAP",
     "cycles",
     "grow",
     "grow_pow",
@@ -21,7 +22,6 @@ __all__ = [
     "past",
     "periods",
     "ramp",
-    "stairs",
     "times",
     "whole_periods",
     "window",
@@ -69,18 +69,26 @@ def ramp(xp: Any, start: Any, end: Any, done: Any, length: Any, rise: Any | None
     return xp.where(done + done < length, from_start, from_end)
 
 
-DECIMAL = 2.0**-44
-"""How close to a whole multiple :math:`k L` of a length that is not whole a step counts as
-reaching it, relative to the step. Such a length (1.1, 0.07, 33.3) is no float, and :math:`k L`
-moves with its rounding (2**-53 of it in float64, about 2**-48 in float-float pairs): ``33 / 1.1``
-is 29.999999999999996 in float64. A step within this fraction of itself of :math:`k L` is
-taken to be :math:`k L`, so that the periods end at the steps the decimal length gives
-(``ExponentialDecay(1.0, 1.1, 0.5, staircase=True)`` halves at step 33, as in Keras)."""
+DECIMAL = 2.0**-46
+"""How close to a whole multiple :math:`k L` of a length whose decimal value is no float (1.1,
+0.07, 33.3) a step counts as reaching it, relative to the step, and at most :data:`SNAP` steps.
+:math:`k L` moves with the length's rounding (2**-53 of it in float64, about 2**-48 in float-float
+pairs): ``33 / 1.1`` is 29.999999999999996. A step that close short of :math:`k L` is taken to be
+at it, so that the periods end at the steps the decimal length gives
+(``ExponentialDecay(1.0, 1.1, 0.5, staircase=True)`` halves at step 33, as in Keras); past
+:math:`2^{32}` steps the window stops growing, and past about :math:`2^{41}` the rounding is wider
+than it."""
+
+SNAP = 2.0**-12
+"""The widest window before a period's start or a multiple, in steps: decimal starts are at
+least a few thousandths of a step from a whole step, unless they are one."""
 
 
-def window(length: float) -> float:
-    """:data:`DECIMAL` for a ``length`` that is not whole, else 0 (whole multiples are exact)."""
-    return 0.0 if float(length).is_integer() else DECIMAL
+def window(length: float) -> bool:
+    """Whether ``length``'s whole multiples move with its rounding: a length that is not a whole
+    multiple of 2**-10 (1.1, 0.3), whose decimal value is no float; whole numbers and 2.5 or 0.25
+    are exact, and so are their multiples. Plain float arithmetic, which ``torch.compile`` folds."""
+    return not (length * 1024.0).is_integer()
 
 
 def whole_periods(xp: Any, step: Any, length: float) -> Any:
@@ -90,8 +98,8 @@ def whole_periods(xp: Any, step: Any, length: float) -> Any:
 
 def periods(xp: Any, step: Any, half_step: Any, length: float) -> Any:
     """:math:`\\lfloor t / L \\rfloor` for ``step`` :math:`t` and ``half_step`` :math:`t / 2`:
-    exact for the float values of ``step`` and ``length``, where a step just short of a whole
-    multiple of a length that is not whole reaches it (:data:`DECIMAL`).
+    exact for the float values of ``step`` and ``length``, but that a step just short of a whole
+    multiple of a decimal length that is no float reaches it (:data:`DECIMAL`).
 
     ``floor(t / L)`` may round either way at a whole multiple (XLA also turns the division into a
     multiplication by 1 / L): one correction each way, compared in halves so that nothing
@@ -99,27 +107,19 @@ def periods(xp: Any, step: Any, half_step: Any, length: float) -> Any:
     """
     half = 0.5 * length
     if window(length):
-        half_step = half_step * (1.0 + DECIMAL)
+        half_step = half_step + xp.clip(half_step * DECIMAL, max=0.5 * SNAP)
     k = xp.floor(step / length)
     k = xp.where(k * half > half_step, k - 1.0, k)
     return xp.where((k + 1.0) * half <= half_step, k + 1.0, k)
 
 
-def stairs(xp: Any, step: Any, length: float) -> Any:
-    """:math:`\\lfloor t / L \\rfloor` for a staircase: the quotient's floor where ``length`` is
-    whole (its formula's precision since 0.1, at a fraction of the cost per call), else
-    :func:`whole_periods`, by the rule of :data:`DECIMAL`."""
-    return whole_periods(xp, step, length) if window(length) else xp.floor(step / length)
-
-
 def cycles(xp: Any, step: Any, half_step: Any, length: float) -> Any:
-    """:math:`\\lceil t / L \\rceil` for ``step`` :math:`t` and ``half_step`` :math:`t / 2`: the
-    quotient's ceiling where ``length`` is whole, as :func:`stairs`; else as :func:`periods`
-    counts, where a step just past a whole multiple is at it (:data:`DECIMAL`)."""
-    if not window(length):
-        return xp.ceil(step / length)
+    """:math:`\\lceil t / L \\rceil` for ``step`` :math:`t` and ``half_step`` :math:`t / 2`, as
+    :func:`periods` counts: exact, but that a step just past a whole multiple of a decimal length
+    that is no float is at it (:data:`DECIMAL`)."""
     half = 0.5 * length
-    half_step = half_step * (1.0 - DECIMAL)
+    if window(length):
+        half_step = half_step - xp.clip(half_step * DECIMAL, max=0.5 * SNAP)
     k = xp.ceil(step / length)
     k = xp.where((k - 1.0) * half >= half_step, k - 1.0, k)
     return xp.where(k * half < half_step, k + 1.0, k)

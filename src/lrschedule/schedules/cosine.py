@@ -16,7 +16,7 @@ from typing import Any
 from lrschedule import _validate as check
 from lrschedule.registry import _register_builtin
 from lrschedule.schedule import LearningRateSchedule, checked, derived
-from lrschedule.schedules._numerics import grow_pow, half_cosine, whole_periods, window
+from lrschedule.schedules._numerics import SNAP, grow_pow, half_cosine, whole_periods, window
 
 __all__ = ["CosineDecay", "CosineDecayRestarts"]
 
@@ -39,11 +39,6 @@ def _last_period(t0: float, t_mul: float, start_scale: float) -> float:
         middle = (low + high) // 2
         low, high = (middle, high) if finite(middle) else (low, middle)
     return float(low)
-
-
-SNAP = 2.0**-12
-"""The widest window before a period start, in steps, where a step counts as the start (where the
-starts' rounding is wider, as in float-float pairs near 2**31, no window would place them)."""
 
 
 def _snap(t0: float, t_mul: float) -> float:

@@ -9,7 +9,7 @@ from typing import Any
 from lrschedule import _validate as check
 from lrschedule.registry import _register_builtin
 from lrschedule.schedule import LearningRateSchedule, checked, derived
-from lrschedule.schedules._numerics import grow, grow_pow, keep_nan, stairs
+from lrschedule.schedules._numerics import grow, grow_pow, keep_nan, whole_periods
 
 __all__ = ["ExponentialDecay", "InverseTimeDecay"]
 
@@ -77,7 +77,7 @@ class ExponentialDecay(LearningRateSchedule):
             value = keep_nan(xp, step, lr0)
             return value if end is None else xp.clip(value, max=end)
         if self.staircase:  # whole powers: pow is exact where exp(k * log r) is not
-            periods = stairs(xp, step, self.decay_steps)
+            periods = whole_periods(xp, step, self.decay_steps)
             if end is None:
                 if lr0 == 0.0:  # 0, not 0 * an overflowing power = NaN
                     return keep_nan(xp, step, lr0)
@@ -151,5 +151,5 @@ class InverseTimeDecay(LearningRateSchedule):
 
     def _evaluate(self, xp: Any, step: Any) -> Any:
         length = self.decay_steps
-        p = stairs(xp, step, length) if self.staircase else step / length
+        p = whole_periods(xp, step, length) if self.staircase else step / length
         return self.initial_learning_rate / (1.0 + self.decay_rate * p)

@@ -36,11 +36,11 @@ class StepDecay(LearningRateSchedule):
     class raises :math:`\gamma` to the power directly (torch's ``_get_closed_form_lr``), which
     differs from torch's running product by rounding only (a few ulp after many periods). It is
     also Keras's ``ExponentialDecay(lr, step_size, gamma, staircase=True)``. torch documents an
-    integer ``step_size``; for another one this class follows torch's closed form
-    :math:`\lfloor t / S \rfloor`, where torch's running form decays only at steps that are
-    whole multiples of :math:`S`, with the decimal value of :math:`S`: ``StepDecay(1.0, 1.1,
-    0.5)`` decays for the 50th time at step 55, where ``55 // 1.1`` is 49.0 in float64 (a step
-    within 2**-44 of itself short of a multiple reaches it, as in every schedule).
+    integer ``step_size``; for another one this class computes :math:`\lfloor t / S \rfloor` with
+    the decimal value of :math:`S` (torch's running form, which tests ``t % S == 0``, never decays
+    at ``step_size=1.1``, and its closed form ``55 // 1.1`` is 49.0 in float64):
+    ``StepDecay(1.0, 1.1, 0.5)`` decays for the 50th time at step 55 (a step within 2**-46 of
+    itself short of a multiple reaches it, as in the staircases; see the Keras guide).
 
     Args:
         initial_learning_rate: :math:`\eta_0`, torch's ``lr`` of the optimizer; a finite number
