@@ -76,7 +76,7 @@ DECIMAL = 2.0**-46
 pairs): ``33 / 1.1`` is 29.999999999999996. A step that close short of :math:`k L` is taken to be
 at it, so that the periods end at the steps the decimal length gives
 (``ExponentialDecay(1.0, 1.1, 0.5, staircase=True)`` halves at step 33, as in Keras); past
-:math:`2^{32}` steps the window stops growing, and past about :math:`2^{41}` the rounding is wider
+:math:`2^{34}` steps the window stops growing, and past about :math:`2^{41}` the rounding is wider
 than it."""
 
 SNAP = 2.0**-12

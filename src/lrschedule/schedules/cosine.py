@@ -41,14 +41,12 @@ def _last_period(t0: float, t_mul: float, start_scale: float) -> float:
     return float(low)
 
 
-def _snap(t0: float, t_mul: float) -> float:
+def _snap(t_mul: float) -> float:
     """How close before a computed period start, in lengths of its period, a step counts as the
-    start: 0 where the starts are exact (whole ``t0`` and ``t_mul``, or ``t_mul == 1``), else a
+    start where the starts are not exact (``t0`` or ``t_mul`` not whole, ``t_mul != 1``): a
     bound on the error of :math:`S_i = (m^i - 1) k` as float-float pairs compute it (their ``pow``
     is within a few units of 2**-40, float64's of 2**-53), relative to :math:`L_i = T_0 m^i`:
     the error is a few roundings of :math:`m^i k = L_i / (m - 1)`. One rule for every backend."""
-    if t_mul == 1.0 or (t0.is_integer() and t_mul.is_integer()):
-        return 0.0
     return min(2.0**-36 / (t_mul - 1.0), 2.0**-24)
 
 
@@ -188,16 +186,17 @@ class CosineDecayRestarts(LearningRateSchedule):
     def _prepare(self) -> None:
         t0, t_mul = self.first_decay_steps, self.t_mul
         start_scale = t0 / (t_mul - 1.0) if t_mul != 1.0 else math.inf
+        whole = t0.is_integer() and t_mul.is_integer()  # every S_i is a whole number
         periods = (
             (t_mul - 1.0) / t0,  # log1p(step * this) * (1 / log(t_mul)) is the period
             1.0 / math.log(t_mul) if t_mul != 1.0 else math.inf,
             start_scale,  # S_i = (t_mul^i - 1) * this
-            t0.is_integer() and t_mul.is_integer(),  # every S_i is a whole number
+            whole,
             _last_period(t0, t_mul, start_scale),
             # float32 finds the period to within a fraction of one (its error is a few float32
             # ulps of this factor, times the log of at most 2**128 steps): a rough closed form
             t_mul != 1.0 and 1.0 / math.log(t_mul) <= 2.0**12,
-            _snap(t0, t_mul),
+            0.0 if whole or t_mul == 1.0 else _snap(t_mul),
         )
         self._store(_periods=periods)
 
